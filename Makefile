@@ -1,0 +1,99 @@
+# exalsiusfs: the exalsius workspace API mounted as files.
+#
+#   make            build build/exalsiusfs
+#   make demo       mount a demo against the bundled emulator (installs deps)
+#   make check      unit, contract and integration tests
+#   make asan       the same suites under AddressSanitizer + UBSan
+#   make valgrind   unit tests and the integration suite under valgrind
+#
+# Project flags live in EXFS_*; CFLAGS/LDFLAGS stay the user's.
+
+VERSION   := 0.1.0
+BUILD     ?= build
+SAN       ?=
+CC        ?= cc
+PKGS      := fuse3 libcurl jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+EXFS_WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Werror
+EXFS_CFLAGS := $(EXFS_WARN) -D_GNU_SOURCE -DEXFS_VERSION='"$(VERSION)"' \
+	-pthread -MMD -MP $(PKG_CFLAGS) -Isrc
+EXFS_LDFLAGS := -pthread
+ifneq ($(SAN),)
+EXFS_CFLAGS += -O1 -g -fno-omit-frame-pointer -fsanitize=$(SAN) -fno-sanitize-recover=all
+EXFS_LDFLAGS += -fsanitize=$(SAN)
+else
+EXFS_CFLAGS += -O2 -g
+endif
+
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libexalsiusfs.a
+BIN      := $(BUILD)/exalsiusfs
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check check-unit check-contract check-integration asan ubsan \
+	valgrind demo deps analyze format clean
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EXFS_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(EXFS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(EXFS_CFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(EXFS_LDFLAGS) $(LDFLAGS) \
+		$(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+deps:
+	./scripts/install-deps.sh
+
+check: $(BIN) $(UNIT_BINS)
+	@$(MAKE) --no-print-directory check-unit check-contract check-integration
+
+check-unit: $(UNIT_BINS)
+	@./tests/run-unit.sh $(UNIT_BINS)
+
+check-contract:
+	@python3 tests/contract/test_emulator_contract.py
+
+check-integration: $(BIN)
+	@EXFS_BIN=$(abspath $(BIN)) ./tests/integration/run.sh
+
+asan ubsan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=address,undefined \
+		check-unit check-integration
+
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread check-unit
+
+valgrind: $(BIN) $(UNIT_BINS)
+	@VALGRIND=1 ./tests/run-unit.sh $(UNIT_BINS)
+	@EXFS_VALGRIND=1 EXFS_BIN=$(abspath $(BIN)) ./tests/integration/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./scripts/demo.sh $(abspath $(BIN))
+
+analyze:
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
+		--inline-suppr -Isrc src
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d

@@ -1,0 +1,172 @@
+/*
+ * api: one function per endpoint, all built on api_call(), which owns the
+ * single policy for turning a reply into 0 or -errno plus a message.
+ */
+#include "api.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const api_op_names[API_OP_COUNT] = {
+	[API_LIST] = "list",
+	[API_DESCRIBE] = "describe",
+	[API_CREATE] = "create",
+	[API_DELETE] = "delete",
+	[API_START] = "start",
+	[API_STOP] = "stop",
+};
+
+int
+api_errno(long status, enum api_op op)
+{
+	if (status >= 200 && status <= 299)
+		return 0;
+	switch (status) {
+	case 400:
+	case 422:
+		return -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	case 409:
+		return op == API_CREATE ? -EEXIST : -EBUSY;
+	case 429:
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
+
+/* Perform a request; on 2xx leave the body in *resp and return 0, else
+ * return -errno with *err set (resp freed). */
+static int
+api_call(struct http *h, enum api_op op, const char *method, const char *path,
+	 const char *body, enum http_retry retry, struct http_resp *resp,
+	 char **err)
+{
+	char *detail;
+	int rc;
+
+	rc = http_do(h, method, path, body, retry, resp, err);
+	if (rc < 0)
+		return rc;
+	rc = api_errno(resp->status, op);
+	if (rc == 0)
+		return 0;
+	detail = model_problem_detail(resp->body, resp->len);
+	*err = model_asprintf("%s failed: HTTP %ld%s%s%s", api_op_names[op],
+			      resp->status, detail ? ": " : "",
+			      detail ? detail : "",
+			      resp->attempts > 1 ? " (after retries)" : "");
+	free(detail);
+	http_resp_free(resp);
+	return rc;
+}
+
+static int
+api_check_id(const char *id, char **err)
+{
+	if (model_is_uuid(id))
+		return 0;
+	*err = strdup("workspace id from the API is not a UUID; refusing to use it in a URL");
+	return -EIO;
+}
+
+int
+api_list(struct http *h, const char *cluster, struct ws ***v, size_t *n,
+	 char **err)
+{
+	struct http_resp resp;
+	char path[96];
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (cluster)
+		snprintf(path, sizeof(path), "/workspaces?cluster_id=%s", cluster);
+	else
+		snprintf(path, sizeof(path), "/workspaces");
+	rc = api_call(h, API_LIST, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT,
+		      &resp, err);
+	if (rc < 0)
+		return rc;
+	rc = model_parse_list(resp.body, resp.len, v, n, err);
+	http_resp_free(&resp);
+	return rc;
+}
+
+int
+api_describe(struct http *h, const char *id, struct ws **out, char **err)
+{
+	struct http_resp resp;
+	char path[96];
+	int rc;
+
+	*out = NULL;
+	if ((rc = api_check_id(id, err)) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/workspace/%s", id);
+	rc = api_call(h, API_DESCRIBE, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT,
+		      &resp, err);
+	if (rc < 0)
+		return rc;
+	rc = model_parse_describe(resp.body, resp.len, out, err);
+	http_resp_free(&resp);
+	return rc;
+}
+
+int
+api_create(struct http *h, const char *body, char **id, char **err)
+{
+	struct http_resp resp;
+	int rc;
+
+	*id = NULL;
+	/* never repeated blindly: a lost reply may mean it was created */
+	rc = api_call(h, API_CREATE, "POST", "/workspaces", body,
+		      HTTP_RETRY_UNSENT, &resp, err);
+	if (rc < 0)
+		return rc;
+	rc = model_parse_id_reply(resp.body, resp.len, id, err);
+	http_resp_free(&resp);
+	return rc;
+}
+
+int
+api_delete(struct http *h, const char *id, char **err)
+{
+	struct http_resp resp;
+	char path[96];
+	int rc;
+
+	if ((rc = api_check_id(id, err)) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/workspace/%s", id);
+	rc = api_call(h, API_DELETE, "DELETE", path, NULL,
+		      HTTP_RETRY_IDEMPOTENT, &resp, err);
+	if (rc == 0)
+		http_resp_free(&resp);
+	return rc;
+}
+
+int
+api_command(struct http *h, const char *id, enum model_cmd cmd, char **err)
+{
+	struct http_resp resp;
+	char path[96];
+	int rc;
+
+	if ((rc = api_check_id(id, err)) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/workspace/%s/%s", id, model_cmd_name(cmd));
+	rc = api_call(h, cmd == MODEL_CMD_START ? API_START : API_STOP, "POST",
+		      path, NULL, HTTP_RETRY_IDEMPOTENT, &resp, err);
+	if (rc == 0)
+		http_resp_free(&resp);
+	return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * api: the exalsius workspace endpoints. Requests in, model values out,
+ * every HTTP status turned into an errno (api_errno) and a human message
+ * (problem+json detail.detail when the server sent one). Ids that are not
+ * UUIDs are never put into a URL.
+ */
+#ifndef EXFS_API_H
+#define EXFS_API_H
+
+#include "http.h"
+#include "model.h"
+
+#include <stddef.h>
+
+enum api_op {
+	API_LIST,
+	API_DESCRIBE,
+	API_CREATE,
+	API_DELETE,
+	API_START,
+	API_STOP,
+	API_OP_COUNT
+};
+
+/* The errno for an HTTP status of an operation: 0 for 2xx. Pure. */
+int api_errno(long status, enum api_op op);
+
+/* GET /workspaces[?cluster_id=]: new references in *v (see model.h). */
+int api_list(struct http *h, const char *cluster, struct ws ***v, size_t *n,
+	     char **err);
+/* GET /workspace/{id}: a new reference in *out. */
+int api_describe(struct http *h, const char *id, struct ws **out, char **err);
+/* POST /workspaces with a validated request body; *id allocated. */
+int api_create(struct http *h, const char *body, char **id, char **err);
+/* DELETE /workspace/{id}. */
+int api_delete(struct http *h, const char *id, char **err);
+/* POST /workspace/{id}/start or /stop. */
+int api_command(struct http *h, const char *id, enum model_cmd cmd, char **err);
+
+#endif

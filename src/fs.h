@@ -1,0 +1,22 @@
+/*
+ * fs: the FUSE callbacks. Each one turns its arguments into one vfs call
+ * and its result into a reply; no policy lives here.
+ */
+#ifndef EXFS_FS_H
+#define EXFS_FS_H
+
+#define FUSE_USE_VERSION 35
+#include <fuse.h>
+
+/* Mount-wide settings the callbacks need besides the vfs. */
+struct fs_ctx {
+	struct vfs *vfs;
+	uid_t uid;
+	gid_t gid;
+	double kernel_timeout;	/* entry/attr caching in the kernel, seconds */
+};
+
+/* The operations table; private_data must be a struct fs_ctx. */
+extern const struct fuse_operations fs_ops;
+
+#endif

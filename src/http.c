@@ -1,0 +1,407 @@
+/*
+ * http: libcurl behind a small pool. Invariants: an easy handle is used by
+ * one thread at a time (taken from and returned to the pool under pool_mu);
+ * the share object locks its own data through http_share_lock; nothing is
+ * sent to the network while pool_mu is held.
+ */
+#include "http.h"
+#include "log.h"
+#include "model.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define HTTP_POOL_MAX 16
+
+struct http {
+	char *base_url;
+	char *auth_header;	/* "Authorization: Bearer ..." or NULL */
+	char *cafile;
+	long timeout_ms, connect_timeout_ms;
+	int retries;
+	size_t max_body;
+	CURLSH *share;
+	pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t pool_mu;
+	CURL *pool[HTTP_POOL_MAX];	/* guarded by pool_mu */
+	int npool;			/* guarded by pool_mu */
+	unsigned int seed;		/* guarded by pool_mu: jitter */
+};
+
+struct http_buf {
+	char *data;
+	size_t len, cap, max;
+	int overflow;
+};
+
+static void
+http_share_lock(CURL *c, curl_lock_data data, curl_lock_access a, void *u)
+{
+	struct http *h = u;
+
+	(void)c;
+	(void)a;
+	pthread_mutex_lock(&h->share_mu[data]);
+}
+
+static void
+http_share_unlock(CURL *c, curl_lock_data data, void *u)
+{
+	struct http *h = u;
+
+	(void)c;
+	pthread_mutex_unlock(&h->share_mu[data]);
+}
+
+int
+http_url_allowed(const char *url)
+{
+	static const char *const loop[] = { "127.", "localhost", "[::1]" };
+	const char *host;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		return 1;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return 0;
+	host = url + 7;
+	for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
+		size_t n = strlen(loop[i]);
+
+		if (strncasecmp(host, loop[i], n) != 0)
+			continue;
+		if (loop[i][n - 1] == '.')
+			return 1;
+		/* the host must end right after the name */
+		return host[n] == '\0' || host[n] == ':' || host[n] == '/';
+	}
+	return 0;
+}
+
+struct http *
+http_new(const struct http_cfg *cfg, char **err)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	size_t blen;
+
+	*err = NULL;
+	if (!h)
+		goto nomem;
+	h->base_url = strdup(cfg->base_url);
+	if (!h->base_url)
+		goto nomem;
+	blen = strlen(h->base_url);
+	while (blen > 0 && h->base_url[blen - 1] == '/')
+		h->base_url[--blen] = '\0';
+	if (cfg->token) {
+		h->auth_header = model_asprintf("Authorization: Bearer %s", cfg->token);
+		if (!h->auth_header)
+			goto nomem;
+	}
+	if (cfg->cafile && !(h->cafile = strdup(cfg->cafile)))
+		goto nomem;
+	h->timeout_ms = cfg->timeout_ms;
+	h->connect_timeout_ms = cfg->connect_timeout_ms;
+	h->retries = cfg->retries;
+	h->max_body = cfg->max_body;
+	h->seed = (unsigned int)time(NULL);
+	pthread_mutex_init(&h->pool_mu, NULL);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->share_mu[i], NULL);
+	h->share = curl_share_init();
+	if (!h->share)
+		goto nomem;
+	curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, http_share_lock);
+	curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, http_share_unlock);
+	curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	return h;
+nomem:
+	*err = strdup("out of memory creating the HTTP client");
+	http_free(h);
+	return NULL;
+}
+
+void
+http_free(struct http *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < h->npool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	if (h->share)
+		curl_share_cleanup(h->share);
+	if (h->auth_header) {
+		/* do not leave the token in freed memory */
+		memset(h->auth_header, 0, strlen(h->auth_header));
+		free(h->auth_header);
+	}
+	free(h->base_url);
+	free(h->cafile);
+	free(h);
+}
+
+static CURL *
+http_take(struct http *h)
+{
+	CURL *c = NULL;
+
+	pthread_mutex_lock(&h->pool_mu);
+	if (h->npool > 0)
+		c = h->pool[--h->npool];
+	pthread_mutex_unlock(&h->pool_mu);
+	if (!c) {
+		c = curl_easy_init();
+		if (c)
+			curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+	}
+	return c;
+}
+
+static void
+http_give(struct http *h, CURL *c)
+{
+	pthread_mutex_lock(&h->pool_mu);
+	if (h->npool < HTTP_POOL_MAX) {
+		h->pool[h->npool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&h->pool_mu);
+	if (c)
+		curl_easy_cleanup(c);
+}
+
+static size_t
+http_write_cb(char *ptr, size_t size, size_t nmemb, void *u)
+{
+	struct http_buf *b = u;
+	size_t n = size * nmemb;
+
+	if (b->len + n > b->max) {
+		b->overflow = 1;
+		return 0;	/* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (!p)
+			return 0;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+int
+http_should_retry(enum http_retry retry, int rc, int unsent, long status,
+		  int attempt, int max_retries)
+{
+	if (attempt >= max_retries)
+		return 0;
+	if (rc == -EACCES || rc == -EFBIG || rc == -ENOMEM)
+		return 0;
+	if (rc < 0)
+		return retry == HTTP_RETRY_IDEMPOTENT || unsent;
+	if (status == 429)
+		return 1;
+	return retry == HTTP_RETRY_IDEMPOTENT && status >= 500 && status <= 599;
+}
+
+long
+http_backoff_ms(int attempt, long jitter)
+{
+	long ms = 200;
+
+	for (int i = 1; i < attempt && ms < 5000; i++)
+		ms *= 2;
+	if (ms > 5000)
+		ms = 5000;
+	return ms + (jitter > 0 ? jitter : 0);
+}
+
+static void
+http_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Map a curl failure to an errno; *unsent when nothing reached the server. */
+static int
+http_curl_errno(CURLcode cc, int overflow, int *unsent)
+{
+	*unsent = 0;
+	if (overflow)
+		return -EFBIG;
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		*unsent = 1;
+		return -EHOSTUNREACH;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+/* One attempt; fills resp or returns -errno with *err. */
+static int
+http_once(struct http *h, CURL *c, const char *method, const char *url,
+	  const char *body, struct http_resp *resp, int *unsent, long *retry_after,
+	  char **err)
+{
+	struct curl_slist *hdrs = NULL;
+	struct http_buf b = { .max = h->max_body };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	curl_off_t ra = -1;
+	CURLcode cc;
+	int rc = 0;
+
+	*unsent = 0;
+	*retry_after = -1;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+	hdrs = curl_slist_append(hdrs, "Accept: application/json, application/problem+json");
+	if (h->auth_header)
+		hdrs = curl_slist_append(hdrs, h->auth_header);
+	if (body)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "exalsiusfs/" EXFS_VERSION);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (h->cafile)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->cafile);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+	} else if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	} else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		rc = http_curl_errno(cc, b.overflow, unsent);
+		if (rc == -EFBIG)
+			*err = model_asprintf("%s %s: reply larger than %zu bytes",
+					      method, url, h->max_body);
+		else
+			*err = model_asprintf("%s %s: %s", method, url,
+					      errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		free(b.data);
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra >= 0)
+		*retry_after = (long)ra;
+	resp->body = b.data ? b.data : strdup("");
+	resp->len = b.len;
+	if (!resp->body)
+		rc = -ENOMEM;
+out:
+	/* detach stack buffers before the handle goes back to the pool */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	return rc;
+}
+
+int
+http_do(struct http *h, const char *method, const char *path,
+	const char *body, enum http_retry retry, struct http_resp *resp,
+	char **err)
+{
+	char *url = NULL;
+	CURL *c = NULL;
+	int rc, attempt;
+
+	memset(resp, 0, sizeof(*resp));
+	*err = NULL;
+	if (!h->auth_header) {
+		*err = strdup("no access token: set EXALSIUS_TOKEN (or ACCESS_TOKEN) or -o token_file");
+		return -EACCES;
+	}
+	url = model_asprintf("%s%s", h->base_url, path);
+	c = http_take(h);
+	if (!url || !c) {
+		rc = -ENOMEM;
+		*err = strdup("out of memory");
+		goto out;
+	}
+	for (attempt = 0;; attempt++) {
+		long retry_after = -1, wait;
+		int unsent = 0;
+		unsigned int r;
+
+		free(*err);
+		*err = NULL;
+		http_resp_free(resp);
+		rc = http_once(h, c, method, url, body, resp, &unsent,
+			       &retry_after, err);
+		resp->attempts = attempt + 1;
+		if (!http_should_retry(retry, rc, unsent, resp->status, attempt,
+				       h->retries))
+			break;
+		pthread_mutex_lock(&h->pool_mu);
+		r = (unsigned int)rand_r(&h->seed);
+		pthread_mutex_unlock(&h->pool_mu);
+		wait = http_backoff_ms(attempt + 1, (long)(r % 100));
+		if (retry_after >= 0) {
+			/* honour Retry-After, but never beyond one timeout */
+			wait = retry_after * 1000;
+			if (wait > h->timeout_ms)
+				wait = h->timeout_ms;
+		}
+		log_msg(LOG_LVL_INFO, "%s %s: %s%ld, retry %d in %ld ms", method,
+			path, rc < 0 ? "failed, " : "HTTP ",
+			rc < 0 ? (long)-rc : resp->status, attempt + 1, wait);
+		http_sleep_ms(wait);
+	}
+out:
+	if (c)
+		http_give(h, c);
+	free(url);
+	return rc;
+}
+
+void
+http_resp_free(struct http_resp *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+	resp->status = 0;
+}

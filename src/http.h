@@ -1,0 +1,64 @@
+/*
+ * http: the only module that speaks libcurl. A pool of easy handles
+ * (reused, so connections are kept alive) with DNS and TLS sessions shared
+ * between them; connect and total timeouts; a cap on reply bodies; retries
+ * with exponential backoff and jitter for requests that may be repeated.
+ * The bearer token is set on each request here and nowhere else.
+ */
+#ifndef EXFS_HTTP_H
+#define EXFS_HTTP_H
+
+#include <stddef.h>
+
+struct http;
+
+struct http_cfg {
+	const char *base_url;	/* e.g. https://api.exalsius.ai/v1, copied */
+	const char *token;	/* bearer token or NULL, copied */
+	const char *cafile;	/* extra CA bundle or NULL, copied */
+	long timeout_ms;	/* total per attempt */
+	long connect_timeout_ms;
+	int retries;		/* extra attempts for repeatable requests */
+	size_t max_body;	/* reply bodies larger than this fail (EIO) */
+};
+
+/* How a request may be repeated when its outcome is not a clean answer. */
+enum http_retry {
+	HTTP_RETRY_IDEMPOTENT,	/* on connection errors, timeouts, 429, 5xx */
+	HTTP_RETRY_UNSENT,	/* only when nothing reached the server: refused connection, 429 */
+};
+
+struct http_resp {
+	long status;
+	char *body;		/* NUL-terminated, owned */
+	size_t len;
+	int attempts;
+};
+
+/* Create the client; NULL with *err allocated on failure. */
+struct http *http_new(const struct http_cfg *cfg, char **err);
+/* Close all connections and free the client. */
+void http_free(struct http *h);
+
+/* Perform METHOD base_url+path with an optional JSON body. Returns 0 when
+ * an HTTP answer arrived (any status, body in *resp, free it with
+ * http_resp_free), or -errno (ETIMEDOUT, EHOSTUNREACH, EIO, EACCES when no
+ * token, EFBIG reply too large) with *err allocated. */
+int http_do(struct http *h, const char *method, const char *path,
+	    const char *body, enum http_retry retry, struct http_resp *resp,
+	    char **err);
+/* Free a reply's body. */
+void http_resp_free(struct http_resp *resp);
+
+/* Whether attempt number `attempt` (0-based) may be followed by another,
+ * given the transport result rc (0 or -errno) and the HTTP status. Pure. */
+int http_should_retry(enum http_retry retry, int rc, int unsent, long status,
+		      int attempt, int max_retries);
+/* Backoff before retry `attempt` (1-based) in ms: 200 * 2^(attempt-1),
+ * capped at 5 s, plus jitter in [0, jitter_ms). Pure given jitter. */
+long http_backoff_ms(int attempt, long jitter);
+
+/* Nonzero when url is https://, or http:// to a loopback host. */
+int http_url_allowed(const char *url);
+
+#endif

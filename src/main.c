@@ -1,0 +1,280 @@
+/*
+ * main: options, the access token, start-up and fuse_main. The token is
+ * read from the environment or a file (never from the command line), and
+ * removed from the environment once read.
+ */
+#include "fs.h"
+#include "http.h"
+#include "log.h"
+#include "model.h"
+#include "vfs.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_API_URL "https://api.exalsius.ai/v1"
+#define TOKEN_MAX 16384
+
+struct options {
+	char *api_url;
+	char *token_file;
+	char *cluster;
+	char *cafile;
+	int cache_ttl;
+	int timeout;
+	int retries;
+	int ro;
+	int foreground;
+	int debug;
+	int help;
+	int version;
+};
+
+enum { KEY_RO, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
+
+#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+static const struct fuse_opt main_opts[] = {
+	OPT("api_url=%s", api_url),
+	OPT("token_file=%s", token_file),
+	OPT("cluster=%s", cluster),
+	OPT("cafile=%s", cafile),
+	OPT("cache_ttl=%d", cache_ttl),
+	OPT("timeout=%d", timeout),
+	OPT("retries=%d", retries),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("-f", KEY_FG),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END
+};
+
+static int
+main_opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
+{
+	struct options *o = data;
+
+	(void)arg;
+	(void)out;
+	switch (key) {
+	case KEY_RO:
+		o->ro = 1;
+		return 1;
+	case KEY_FG:
+		o->foreground = 1;
+		return 1;
+	case KEY_DEBUG:
+		o->debug = o->foreground = 1;
+		return 1;
+	case KEY_HELP:
+		o->help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->version = 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void
+main_usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n\n"
+	       "Mount the exalsius workspace API as files.\n\n"
+	       "exalsiusfs options:\n"
+	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL or %s)\n"
+	       "    -o token_file=PATH     read the access token from PATH\n"
+	       "                           (else $EXALSIUS_TOKEN or $ACCESS_TOKEN)\n"
+	       "    -o cluster=UUID        show only this cluster's workspaces\n"
+	       "    -o cache_ttl=SECONDS   cache lifetime (default 10, 0 = always ask)\n"
+	       "    -o timeout=SECONDS     per HTTP request (default 30)\n"
+	       "    -o retries=N           retries of repeatable requests (default 2)\n"
+	       "    -o cafile=PATH         extra CA bundle for TLS verification\n"
+	       "    -o ro                  read-only mount\n"
+	       "    -f, -d, -s             foreground, debug, single-threaded\n"
+	       "    -V, --version          print the version\n\n",
+	       prog, DEFAULT_API_URL);
+}
+
+/* Trim and check a token: printable ASCII only, so it cannot inject
+ * headers. Returns 0 or -EINVAL. */
+static int
+main_clean_token(char *t)
+{
+	size_t n = strlen(t);
+
+	while (n > 0 && isspace((unsigned char)t[n - 1]))
+		t[--n] = '\0';
+	if (n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] < 0x21 || t[i] > 0x7e)
+			return -EINVAL;
+	return 0;
+}
+
+static char *
+main_read_token_file(const char *path)
+{
+	char *buf = calloc(1, TOKEN_MAX + 1);
+	size_t n;
+	FILE *fp;
+
+	if (!buf)
+		return NULL;
+	fp = fopen(path, "r");
+	if (!fp) {
+		fprintf(stderr, "exalsiusfs: cannot read token_file %s: %s\n", path,
+			strerror(errno));
+		free(buf);
+		return NULL;
+	}
+	n = fread(buf, 1, TOKEN_MAX, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The token from token_file or the environment; NULL if none (a mount
+ * without a token answers EACCES). *bad is set when one was given but is
+ * unusable. */
+static char *
+main_token(const struct options *o, int *bad)
+{
+	const char *env = getenv("EXALSIUS_TOKEN");
+	char *t = NULL;
+
+	*bad = 0;
+	if (!env || !*env)
+		env = getenv("ACCESS_TOKEN");
+	if (o->token_file) {
+		t = main_read_token_file(o->token_file);
+		if (!t) {
+			*bad = 1;
+			return NULL;
+		}
+	} else if (env && *env) {
+		t = strdup(env);
+	}
+	/* keep the token out of what children and /proc would show */
+	unsetenv("EXALSIUS_TOKEN");
+	unsetenv("ACCESS_TOKEN");
+	if (t && main_clean_token(t) < 0) {
+		fprintf(stderr, "exalsiusfs: the access token is empty or holds white space or control characters\n");
+		memset(t, 0, strlen(t));
+		free(t);
+		*bad = 1;
+		return NULL;
+	}
+	return t;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct options o = { .cache_ttl = 10, .timeout = 30, .retries = 2 };
+	struct http_cfg hc = { 0 };
+	struct fs_ctx ctx = { 0 };
+	struct vfs_cfg vc = { 0 };
+	struct http *h = NULL;
+	char *token = NULL, *err = NULL;
+	const char *url;
+	int rc = 1, bad;
+
+	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0)
+		return 1;
+	if (o.version) {
+		printf("exalsiusfs %s\n", EXFS_VERSION);
+		rc = 0;
+		goto out;
+	}
+	if (o.help) {
+		main_usage(argv[0]);
+		fuse_opt_add_arg(&args, "--help");
+		fuse_main(args.argc, args.argv, &fs_ops, NULL);
+		rc = 0;
+		goto out;
+	}
+	log_open(o.foreground, o.debug);
+	url = o.api_url ? o.api_url : getenv("EXALSIUS_API_URL");
+	if (!url || !*url)
+		url = DEFAULT_API_URL;
+	if (!http_url_allowed(url)) {
+		fprintf(stderr, "exalsiusfs: api_url must be https:// (plain http:// only to a loopback host)\n");
+		goto out;
+	}
+	if (o.cluster && !model_is_uuid(o.cluster)) {
+		fprintf(stderr, "exalsiusfs: cluster must be a UUID\n");
+		goto out;
+	}
+	if (o.cache_ttl < 0 || o.timeout < 1 || o.retries < 0 || o.retries > 10) {
+		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10\n");
+		goto out;
+	}
+	token = main_token(&o, &bad);
+	if (bad)
+		goto out;
+	if (!token)
+		fprintf(stderr, "exalsiusfs: warning: no access token (EXALSIUS_TOKEN, ACCESS_TOKEN or -o token_file); every API call will fail with EACCES\n");
+	log_set_secret(token);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "exalsiusfs: libcurl failed to initialise\n");
+		goto out;
+	}
+	hc.base_url = url;
+	hc.token = token;
+	hc.cafile = o.cafile;
+	hc.timeout_ms = (long)o.timeout * 1000;
+	hc.connect_timeout_ms = hc.timeout_ms < 10000 ? hc.timeout_ms : 10000;
+	hc.retries = o.retries;
+	hc.max_body = 256UL * 1024 * 1024;
+	h = http_new(&hc, &err);
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+		token = NULL;
+	}
+	if (!h) {
+		fprintf(stderr, "exalsiusfs: %s\n", err);
+		goto cleanup;
+	}
+	vc.cluster = o.cluster;
+	vc.ttl_ms = (long long)o.cache_ttl * 1000;
+	vc.ro = o.ro;
+	ctx.vfs = vfs_new(&vc, h);
+	if (!ctx.vfs) {
+		fprintf(stderr, "exalsiusfs: out of memory\n");
+		goto cleanup;
+	}
+	ctx.uid = getuid();
+	ctx.gid = getgid();
+	ctx.kernel_timeout = 0;
+	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs");
+	rc = fuse_main(args.argc, args.argv, &fs_ops, &ctx);
+cleanup:
+	vfs_free(ctx.vfs);
+	http_free(h);
+	curl_global_cleanup();
+out:
+	free(err);
+	free(token);
+	log_close();
+	fuse_opt_free_args(&args);
+	free(o.api_url);
+	free(o.token_file);
+	free(o.cluster);
+	free(o.cafile);
+	return rc;
+}

@@ -1,0 +1,486 @@
+/*
+ * model: jansson in, C structs and strings out. Every function here is a
+ * pure transformation (plus allocation), so the unit tests drive it with
+ * literal documents. Invariant: a struct ws always has non-NULL strings.
+ */
+#include "model.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *
+model_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *
+model_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+struct ws *
+model_ws_ref(struct ws *w)
+{
+	__atomic_add_fetch(&w->refs, 1, __ATOMIC_RELAXED);
+	return w;
+}
+
+void
+model_ws_unref(struct ws *w)
+{
+	if (!w || __atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	free(w->id);
+	free(w->name);
+	free(w->cluster_id);
+	free(w->status);
+	free(w->created_at);
+	free(w->json);
+	free(w);
+}
+
+void
+model_ws_array_free(struct ws **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		model_ws_unref(v[i]);
+	free(v);
+}
+
+int
+model_is_uuid(const char *s)
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	size_t i;
+	int d = 0;
+
+	if (!s || strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (d < 4 && (int)i == dash[d]) {
+			if (s[i] != '-')
+				return 0;
+			d++;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* RFC 3339 to time_t; 0 when it is not understood. */
+static time_t
+model_parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	time_t t;
+	int sign, oh, om;
+
+	if (!s)
+		return 0;
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return 0;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	t = timegm(&tm);
+	if (*p == 'Z' || *p == 'z' || *p == '\0')
+		return t;
+	if ((*p == '+' || *p == '-') &&
+	    sscanf(p + 1, "%2d:%2d", &oh, &om) == 2) {
+		sign = *p == '+' ? 1 : -1;
+		return t - sign * (oh * 3600 + om * 60);
+	}
+	return 0;
+}
+
+static char *
+model_str_field(json_t *o, const char *key, const char *dflt)
+{
+	json_t *v = json_object_get(o, key);
+
+	return strdup(json_is_string(v) ? json_string_value(v) : dflt);
+}
+
+/* Build a ws from one Workspace object; NULL (with reason) if unusable. */
+static struct ws *
+model_ws_from_json(json_t *o, const char **why)
+{
+	struct ws *w;
+	char *dump;
+	size_t dlen;
+
+	if (!json_is_object(o)) {
+		*why = "not an object";
+		return NULL;
+	}
+	if (!json_is_string(json_object_get(o, "id"))) {
+		*why = "no string id";
+		return NULL;
+	}
+	if (!json_is_string(json_object_get(o, "name"))) {
+		*why = "no string name";
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		*why = "out of memory";
+		return NULL;
+	}
+	w->refs = 1;
+	w->id = model_str_field(o, "id", "");
+	w->name = model_str_field(o, "name", "");
+	w->cluster_id = model_str_field(o, "cluster_id", "");
+	w->status = model_str_field(o, "workspace_status", "UNKNOWN");
+	w->created_at = model_str_field(o, "created_at", "");
+	dump = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!w->id || !w->name || !w->cluster_id || !w->status ||
+	    !w->created_at || !dump) {
+		free(dump);
+		model_ws_unref(w);
+		*why = "out of memory";
+		return NULL;
+	}
+	w->created = model_parse_time(w->created_at);
+	dlen = strlen(dump);
+	w->json = realloc(dump, dlen + 2);
+	if (!w->json) {
+		free(dump);
+		model_ws_unref(w);
+		*why = "out of memory";
+		return NULL;
+	}
+	w->json[dlen] = '\n';
+	w->json[dlen + 1] = '\0';
+	w->json_len = dlen + 1;
+	return w;
+}
+
+static json_t *
+model_load(const char *body, size_t len, char **err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, 0, &jerr);
+
+	if (!root)
+		*err = model_asprintf("API reply is not valid JSON (%s at offset %d)",
+				      jerr.text, jerr.position);
+	return root;
+}
+
+int
+model_parse_list(const char *body, size_t len, struct ws ***out, size_t *n,
+		 char **err)
+{
+	json_t *root, *arr;
+	struct ws **v = NULL;
+	size_t i, k = 0, cnt;
+	int rc = -EIO;
+
+	*out = NULL;
+	*n = 0;
+	root = model_load(body, len, err);
+	if (!root)
+		return -EIO;
+	arr = json_object_get(root, "workspaces");
+	if (!json_is_array(arr)) {
+		*err = strdup("API list reply has no \"workspaces\" array");
+		goto out;
+	}
+	cnt = json_array_size(arr);
+	v = calloc(cnt ? cnt : 1, sizeof(*v));
+	if (!v) {
+		*err = strdup("out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		const char *why = NULL;
+		struct ws *w = model_ws_from_json(json_array_get(arr, i), &why);
+
+		if (!w) {
+			log_msg(LOG_LVL_WARN, "list entry %zu skipped: %s", i, why);
+			continue;
+		}
+		v[k++] = w;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+	rc = 0;
+out:
+	free(v);
+	json_decref(root);
+	return rc;
+}
+
+int
+model_parse_describe(const char *body, size_t len, struct ws **out, char **err)
+{
+	const char *why = NULL;
+	json_t *root;
+
+	*out = NULL;
+	root = model_load(body, len, err);
+	if (!root)
+		return -EIO;
+	*out = model_ws_from_json(json_object_get(root, "workspace"), &why);
+	json_decref(root);
+	if (!*out) {
+		*err = model_asprintf("API describe reply unusable: %s", why);
+		return -EIO;
+	}
+	return 0;
+}
+
+int
+model_parse_id_reply(const char *body, size_t len, char **id, char **err)
+{
+	json_t *root, *v;
+
+	*id = NULL;
+	root = model_load(body, len, err);
+	if (!root)
+		return -EIO;
+	v = json_object_get(root, "workspace_id");
+	if (json_is_string(v))
+		*id = strdup(json_string_value(v));
+	json_decref(root);
+	if (!*id) {
+		*err = strdup("API reply has no \"workspace_id\"");
+		return -EIO;
+	}
+	return 0;
+}
+
+char *
+model_problem_detail(const char *body, size_t len)
+{
+	json_t *root, *d, *v;
+	char *msg = NULL;
+
+	if (!body || !len)
+		return NULL;
+	root = json_loadb(body, len, 0, NULL);
+	if (!json_is_object(root))
+		goto out;
+	d = json_object_get(root, "detail");
+	if (json_is_string(d)) {
+		msg = strdup(json_string_value(d));
+		goto out;
+	}
+	if (json_is_object(d)) {
+		v = json_object_get(d, "detail");
+		if (!json_is_string(v))
+			v = json_object_get(d, "title");
+		if (json_is_string(v))
+			msg = strdup(json_string_value(v));
+		goto out;
+	}
+	v = json_object_get(root, "title");
+	if (json_is_string(v))
+		msg = strdup(json_string_value(v));
+out:
+	json_decref(root);
+	return msg;
+}
+
+int
+model_spec_complete(const char *buf, size_t len)
+{
+	json_t *root;
+	int ok;
+
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	/* cheap test first: an object ends in '}' */
+	if (len < 2 || buf[len - 1] != '}')
+		return 0;
+	root = json_loadb(buf, len, 0, NULL);
+	ok = json_is_object(root);
+	json_decref(root);
+	return ok;
+}
+
+int
+model_spec_build(const char *buf, size_t len, const char *name,
+		 const char *cluster, char **body, char **err)
+{
+	json_error_t jerr;
+	json_t *root, *v, *tpl;
+	int rc = -EINVAL;
+
+	*body = NULL;
+	*err = NULL;
+	if (len > MODEL_SPEC_MAX) {
+		*err = model_asprintf("spec.json is larger than %d bytes",
+				      MODEL_SPEC_MAX);
+		return -EFBIG;
+	}
+	root = json_loadb(buf, len, 0, &jerr);
+	if (!root) {
+		*err = model_asprintf("spec.json is not valid JSON: %s (line %d, column %d)",
+				      jerr.text, jerr.line, jerr.column);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		*err = strdup("spec.json must hold one JSON object");
+		goto out;
+	}
+	v = json_object_get(root, "name");
+	if (v && !json_is_string(v)) {
+		*err = strdup("spec.json: \"name\" must be a string");
+		goto out;
+	}
+	if (v && strcmp(json_string_value(v), name) != 0) {
+		*err = model_asprintf("spec.json: \"name\" (%s) differs from the directory's name (%s)",
+				      json_string_value(v), name);
+		goto out;
+	}
+	if (!v && json_object_set_new(root, "name", json_string(name)) < 0) {
+		*err = strdup("spec.json: the directory name is not valid UTF-8");
+		goto out;
+	}
+	v = json_object_get(root, "cluster_id");
+	if (!v && cluster) {
+		json_object_set_new(root, "cluster_id", json_string(cluster));
+		v = json_object_get(root, "cluster_id");
+	}
+	if (!json_is_string(v) || !model_is_uuid(json_string_value(v))) {
+		*err = strdup("spec.json: \"cluster_id\" must be a UUID");
+		goto out;
+	}
+	if (cluster && strcasecmp(json_string_value(v), cluster) != 0) {
+		*err = model_asprintf("spec.json: \"cluster_id\" differs from the mount's cluster %s",
+				      cluster);
+		goto out;
+	}
+	tpl = json_object_get(root, "template");
+	if (!json_is_object(tpl)) {
+		*err = strdup("spec.json: \"template\" must be an object");
+		goto out;
+	}
+	v = json_object_get(tpl, "name");
+	if (!json_is_string(v) || !*json_string_value(v)) {
+		*err = strdup("spec.json: \"template.name\" must be a non-empty string");
+		goto out;
+	}
+	v = json_object_get(tpl, "variables");
+	if (!v)
+		json_object_set_new(tpl, "variables", json_object());
+	else if (!json_is_object(v)) {
+		*err = strdup("spec.json: \"template.variables\" must be an object");
+		goto out;
+	}
+	if (!json_is_object(json_object_get(root, "resources"))) {
+		*err = strdup("spec.json: \"resources\" must be an object");
+		goto out;
+	}
+	*body = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!*body) {
+		*err = strdup("out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+char *
+model_spec_skeleton(const char *name, const char *cluster)
+{
+	json_t *root;
+	char *dump, *s;
+
+	root = json_pack("{s:s, s:s, s:{s:s, s:{}}, s:{s:i, s:s, s:s, s:i, s:i, s:i}, s:s}",
+			 "name", name,
+			 "cluster_id", cluster ? cluster : "00000000-0000-0000-0000-000000000000",
+			 "template", "name", "jupyter-notebook", "variables",
+			 "resources", "gpu_count", 1, "gpu_type", "A100",
+			 "gpu_vendor", "NVIDIA", "cpu_cores", 4, "memory_gb", 16,
+			 "storage_gb", 100,
+			 "description", "");
+	if (!root) {
+		/* the name is not valid UTF-8: fall back to a name-less one */
+		root = json_pack("{s:s}", "cluster_id",
+				 cluster ? cluster : "00000000-0000-0000-0000-000000000000");
+		if (!root)
+			return NULL;
+	}
+	dump = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!dump)
+		return NULL;
+	s = model_asprintf("%s\n", dump);
+	free(dump);
+	return s;
+}
+
+const char *
+model_cmd_name(enum model_cmd c)
+{
+	return c == MODEL_CMD_START ? "start" : "stop";
+}
+
+int
+model_parse_control(const char *buf, size_t len, enum model_cmd *cmds,
+		    size_t *n, char **err)
+{
+	size_t i = 0;
+
+	*n = 0;
+	*err = NULL;
+	while (i < len) {
+		size_t b = i, e;
+
+		while (i < len && buf[i] != '\n')
+			i++;
+		e = i++;
+		while (b < e && isspace((unsigned char)buf[b]))
+			b++;
+		while (e > b && isspace((unsigned char)buf[e - 1]))
+			e--;
+		if (b == e)
+			continue;
+		if (*n == MODEL_CMD_MAX) {
+			*err = model_asprintf("control: more than %d commands in one write",
+					      MODEL_CMD_MAX);
+			return -EINVAL;
+		}
+		if (e - b == 5 && strncasecmp(buf + b, "start", 5) == 0) {
+			cmds[(*n)++] = MODEL_CMD_START;
+		} else if (e - b == 4 && strncasecmp(buf + b, "stop", 4) == 0) {
+			cmds[(*n)++] = MODEL_CMD_STOP;
+		} else {
+			int shown = (int)(e - b > 40 ? 40 : e - b);
+
+			*err = model_asprintf("control: unknown command \"%.*s\" (known: start, stop)",
+					      shown, buf + b);
+			return -EINVAL;
+		}
+	}
+	if (*n == 0) {
+		*err = strdup("control: no command given (known: start, stop)");
+		return -EINVAL;
+	}
+	return 0;
+}

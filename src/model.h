@@ -1,0 +1,86 @@
+/*
+ * model: the API's JSON documents turned into C values and back. json_t
+ * never leaves this module. A struct ws is immutable once built and
+ * reference-counted, so snapshots and readers can share it across threads.
+ */
+#ifndef EXFS_MODEL_H
+#define EXFS_MODEL_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* One workspace as the filesystem shows it. */
+struct ws {
+	int refs;		/* atomic */
+	char *id;
+	char *name;
+	char *cluster_id;
+	char *status;		/* workspace_status, "UNKNOWN" if absent */
+	char *created_at;	/* as sent, "" if absent */
+	time_t created;		/* created_at parsed, 0 if absent or bad */
+	char *json;		/* pretty rendering, 2-space indent, '\n' at end */
+	size_t json_len;
+};
+
+/* Take one more reference; returns w. */
+struct ws *model_ws_ref(struct ws *w);
+/* Drop a reference, freeing on the last; NULL is allowed. */
+void model_ws_unref(struct ws *w);
+
+/* Parse a list reply {"workspaces":[...]} into a new array of new
+ * references (*out, *n, caller frees with model_ws_array_free). Entries
+ * without a string id and name are skipped with a log line.
+ * 0, or -EIO with *err allocated. */
+int model_parse_list(const char *body, size_t len, struct ws ***out,
+		     size_t *n, char **err);
+/* Free an array from model_parse_list and drop its references. */
+void model_ws_array_free(struct ws **v, size_t n);
+
+/* Parse a describe reply {"workspace":{...}}; 0 or -EIO with *err. */
+int model_parse_describe(const char *body, size_t len, struct ws **out,
+			 char **err);
+
+/* Parse {"workspace_id":"..."}; *id allocated. 0 or -EIO with *err. */
+int model_parse_id_reply(const char *body, size_t len, char **id, char **err);
+
+/* The human message of a problem+json body (detail.detail, else detail,
+ * else title), allocated; NULL when the body is not understood. */
+char *model_problem_detail(const char *body, size_t len);
+
+/* Nonzero when s is a canonical UUID (8-4-4-4-12 hex digits). */
+int model_is_uuid(const char *s);
+
+/* The largest spec.json accepted, in bytes. */
+#define MODEL_SPEC_MAX (64 * 1024)
+
+/* Nonzero when buf (trailing white space ignored) parses as one complete
+ * JSON object: the moment a spec.json write is finished. */
+int model_spec_complete(const char *buf, size_t len);
+
+/* Check a complete spec against the rules of a WorkspaceCreateRequest and
+ * produce the request body to send (*body allocated). name is the decoded
+ * directory name; cluster, if not NULL, is the mount's cluster filter.
+ * 0, or -EINVAL with *err allocated naming the problem. */
+int model_spec_build(const char *buf, size_t len, const char *name,
+		     const char *cluster, char **body, char **err);
+
+/* A fresh draft's spec.json: an allocated JSON skeleton, '\n' at end. */
+char *model_spec_skeleton(const char *name, const char *cluster);
+
+enum model_cmd { MODEL_CMD_START, MODEL_CMD_STOP };
+#define MODEL_CMD_MAX 16
+
+/* Parse a control write: commands one per line, white space around them
+ * ignored, case-insensitive. Fills cmds (up to MODEL_CMD_MAX) and *n.
+ * 0, or -EINVAL with *err allocated (nothing is to be sent then). */
+int model_parse_control(const char *buf, size_t len, enum model_cmd *cmds,
+			size_t *n, char **err);
+/* "start" or "stop". */
+const char *model_cmd_name(enum model_cmd c);
+
+/* strdup that returns NULL for NULL. */
+char *model_strdup(const char *s);
+/* printf into a new allocation; NULL on failure. */
+char *model_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

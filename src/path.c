@@ -1,0 +1,257 @@
+/*
+ * path: name encoding, collision naming and path splitting. Everything here
+ * is a pure function of its arguments so the unit tests can pin it down.
+ */
+#include "path.h"
+#include "htab.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const path_files[WS_FILE_COUNT] = {
+	[WS_FILE_STATUS_JSON] = "status.json",
+	[WS_FILE_STATUS] = "status",
+	[WS_FILE_ID] = "id",
+	[WS_FILE_CONTROL] = "control",
+	[WS_FILE_ERROR] = "error",
+	[WS_FILE_SPEC] = "spec.json",
+};
+
+enum ws_file
+path_file_kind(const char *name)
+{
+	for (int i = 0; i < WS_FILE_COUNT; i++)
+		if (strcmp(name, path_files[i]) == 0)
+			return (enum ws_file)i;
+	return WS_FILE_NONE;
+}
+
+const char *
+path_file_name(enum ws_file f)
+{
+	return (f >= 0 && f < WS_FILE_COUNT) ? path_files[f] : "";
+}
+
+static int
+path_must_escape(unsigned char c, size_t pos)
+{
+	return c == '/' || c == '%' || c < 0x20 || c == 0x7f ||
+	       (pos == 0 && c == '.');
+}
+
+/* The short id used in suffixes: the first 8 alphanumerics of the id. */
+static void
+path_id8(const char *id, char out[9])
+{
+	size_t n = 0;
+
+	for (; id && *id && n < 8; id++) {
+		char c = *id;
+
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))
+			out[n++] = c;
+		else if (c >= 'A' && c <= 'Z')
+			out[n++] = (char)(c - 'A' + 'a');
+	}
+	if (n == 0)
+		out[n++] = '0';
+	out[n] = '\0';
+}
+
+size_t
+path_encode_name(const char *name, const char *id, int with_suffix,
+		 char out[PATH_NAME_MAX + 1])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char id8[9], suffix[16];
+	size_t len = 0, limit, slen;
+	int cut = 0;
+
+	path_id8(id, id8);
+	slen = (size_t)snprintf(suffix, sizeof(suffix), "@%s", id8);
+	for (size_t i = 0; name[i]; i++) {
+		unsigned char c = (unsigned char)name[i];
+		size_t unit = path_must_escape(c, i) ? 3 : 1;
+
+		if (len + unit > PATH_NAME_MAX) {
+			cut = 1;
+			break;
+		}
+		if (unit == 3) {
+			out[len++] = '%';
+			out[len++] = hex[c >> 4];
+			out[len++] = hex[c & 15];
+		} else {
+			out[len++] = (char)c;
+		}
+	}
+	if (!cut && !with_suffix && len > 0) {
+		out[len] = '\0';
+		return len;
+	}
+	limit = PATH_NAME_MAX - slen;
+	if (len > limit) {
+		len = limit;
+		/* never end inside a %XX escape */
+		if (len >= 1 && out[len - 1] == '%')
+			len -= 1;
+		else if (len >= 2 && out[len - 2] == '%')
+			len -= 2;
+		/* never end inside a UTF-8 sequence */
+		while (len > 0 && ((unsigned char)out[len - 1] & 0xC0) == 0x80)
+			len--;
+		if (len > 0 && ((unsigned char)out[len - 1] & 0xC0) == 0xC0)
+			len--;
+	}
+	memcpy(out + len, suffix, slen + 1);
+	return len + slen;
+}
+
+static int
+path_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+path_decode_name(const char *dirname, char *out, size_t outsz)
+{
+	char check[PATH_NAME_MAX + 1];
+	size_t n = 0;
+
+	if (!*dirname || dirname[0] == '.')
+		return -EINVAL;
+	for (const char *p = dirname; *p; p++) {
+		int c = (unsigned char)*p;
+
+		if (*p == '%') {
+			int hi = path_hexval(p[1]);
+			int lo = hi < 0 ? -1 : path_hexval(p[2]);
+
+			if (lo < 0)
+				return -EINVAL;
+			c = hi * 16 + lo;
+			if (c == 0)
+				return -EINVAL;
+			p += 2;
+		}
+		if (n + 1 >= outsz)
+			return -ENAMETOOLONG;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	/* Only the canonical spelling is accepted, so that the name a user
+	 * types is exactly the name the listing will show. */
+	if (strlen(dirname) > PATH_NAME_MAX ||
+	    path_encode_name(out, "", 0, check) != strlen(dirname) ||
+	    strcmp(check, dirname) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+path_named_cmp(const void *a, const void *b)
+{
+	const struct path_named *x = *(const struct path_named *const *)a;
+	const struct path_named *y = *(const struct path_named *const *)b;
+	int r = strcmp(x->created_at ? x->created_at : "",
+		       y->created_at ? y->created_at : "");
+
+	return r ? r : strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+int
+path_assign_names(struct path_named *v, size_t n)
+{
+	struct path_named **order = NULL;
+	struct htab taken = { 0 };
+	char buf[PATH_NAME_MAX + 1];
+	int rc = -ENOMEM;
+	size_t i;
+
+	order = malloc((n ? n : 1) * sizeof(*order));
+	if (!order || htab_init(&taken, n) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		order[i] = &v[i];
+		v[i].dirname = NULL;
+	}
+	qsort(order, n, sizeof(*order), path_named_cmp);
+	for (i = 0; i < n; i++) {
+		struct path_named *e = order[i];
+		int attempt = 0;
+
+		path_encode_name(e->name, e->id, 0, buf);
+		while (htab_get(&taken, buf)) {
+			/* rare: a suffixed name that is taken too */
+			if (attempt++ == 0) {
+				path_encode_name(e->name, e->id, 1, buf);
+			} else {
+				char num[24];
+				size_t blen = path_encode_name(e->name, e->id,
+							       1, buf);
+				int k = snprintf(num, sizeof(num), "~%d",
+						 attempt);
+
+				if (blen + (size_t)k > PATH_NAME_MAX)
+					blen = PATH_NAME_MAX - (size_t)k;
+				memcpy(buf + blen, num, (size_t)k + 1);
+			}
+		}
+		e->dirname = strdup(buf);
+		if (!e->dirname || htab_put(&taken, e->dirname, e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && order)
+		for (i = 0; i < n; i++) {
+			free(v[i].dirname);
+			v[i].dirname = NULL;
+		}
+	htab_free(&taken);
+	free(order);
+	return rc;
+}
+
+int
+path_split(const char *path, struct path_parts *out)
+{
+	const char *a, *slash;
+	size_t alen;
+
+	out->top[0] = out->file[0] = '\0';
+	while (*path == '/')
+		path++;
+	if (!*path) {
+		out->kind = PATH_ROOT;
+		return 0;
+	}
+	a = path;
+	slash = strchr(a, '/');
+	alen = slash ? (size_t)(slash - a) : strlen(a);
+	if (alen > PATH_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(out->top, a, alen);
+	out->top[alen] = '\0';
+	if (!slash || !slash[1]) {
+		out->kind = PATH_TOP;
+		return 0;
+	}
+	a = slash + 1;
+	if (strchr(a, '/'))
+		return -ENOENT;
+	if (strlen(a) > PATH_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(out->file, a, strlen(a) + 1);
+	out->kind = PATH_FILE;
+	return 0;
+}
