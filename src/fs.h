@@ -5,7 +5,7 @@
 #ifndef EXFS_FS_H
 #define EXFS_FS_H
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312
 #include <fuse.h>
 
 /* Mount-wide settings the callbacks need besides the vfs. */

@@ -261,7 +261,7 @@ main(int argc, char *argv[])
 	ctx.uid = getuid();
 	ctx.gid = getgid();
 	ctx.kernel_timeout = 0;
-	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs");
+	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs,max_idle_threads=16");
 	rc = fuse_main(args.argc, args.argv, &fs_ops, &ctx);
 cleanup:
 	vfs_free(ctx.vfs);

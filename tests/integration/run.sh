@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# run.sh: run every integration suite (t_*.sh) in its own process, then
+# print the total as "integration: N passed, N failed".
+cd "$(dirname "$0")" || exit 1
+pass=0
+fail=0
+suites=${SUITES:-$(ls t_*.sh)}
+for s in $suites; do
+	echo "# suite $s"
+	out=$(bash "$s" 2>&1 | tee /dev/stderr | tail -n 1)
+	if [[ "$out" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		pass=$((pass + BASH_REMATCH[1]))
+		fail=$((fail + BASH_REMATCH[2]))
+	else
+		echo "not ok - $s ended without a summary"
+		fail=$((fail + 1))
+	fi
+done
+if awk '$3 ~ /^fuse/ && $2 ~ /\/tmp\/exfs-/' /proc/mounts | grep -q .; then
+	echo "not ok - a test mount was left behind"
+	fail=$((fail + 1))
+fi
+echo "integration: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
