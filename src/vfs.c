@@ -696,6 +696,9 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 		f->draft = n.draft;
 		__atomic_add_fetch(&f->draft->refs, 1, __ATOMIC_RELAXED);
 	}
+	/* libfuse asks for atomic O_TRUNC: the truncate comes with the open */
+	if (rc == 0 && writing && (flags & O_TRUNC))
+		rc = vfs_truncate(v, path, 0, f);
 	if (rc == 0 && !(flags & O_WRONLY))
 		rc = vfs_render(v, &n, &f->content, &f->len, &mtime);
 	if (rc < 0) {
@@ -742,6 +745,8 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 		rc = api_command(v->http, f->id, cmds[i], &err);
 		snprintf(key, sizeof(key), "w:%s", f->id);
 		cache_invalidate(v->cache, key);
+		if (rc == -ENOENT)	/* gone elsewhere: show it at once */
+			cache_invalidate(v->cache, VFS_LIST_KEY);
 		if (rc < 0)
 			goto fail;
 		log_msg(LOG_LVL_INFO, "workspace %s: %s sent", f->id,
@@ -1038,6 +1043,8 @@ vfs_rmdir(struct vfs *v, const char *path)
 	rc = api_delete(v->http, n.ent->ws->id, &err);
 	snprintf(key, sizeof(key), "w:%s", n.ent->ws->id);
 	cache_invalidate(v->cache, key);
+	if (rc == -ENOENT)
+		cache_invalidate(v->cache, VFS_LIST_KEY);
 	if (rc < 0) {
 		log_msg(LOG_LVL_ERR, "rmdir %s: %s", n.ent->dirname,
 			err ? err : strerror(-rc));

@@ -6,6 +6,8 @@ and at which step (open, write, close...), which shell redirections hide.
 
     fsop.py write PATH DATA      open(O_WRONLY|O_TRUNC), one write, close
     fsop.py writechunks PATH N DATA   the same, DATA split into N writes
+    fsop.py writeseq PATH D1 D2...  one open, one write per D, close:
+                                 prints one result per write, then the close's
     fsop.py append PATH DATA     open(O_WRONLY|O_APPEND), write, close
     fsop.py read PATH            open, read all, close (prints OK SIZE)
     fsop.py openw PATH           open for writing and close
@@ -55,6 +57,25 @@ def main(argv):
             return
         if op == "writechunks":
             write(args[0], args[2].encode(), os.O_WRONLY | os.O_TRUNC, int(args[1]))
+            return
+        if op == "writeseq":
+            try:
+                fd = os.open(args[0], os.O_WRONLY | os.O_TRUNC)
+            except OSError as e:
+                fail("open", e)
+            res = []
+            for d in args[1:]:
+                try:
+                    os.write(fd, d.encode())
+                    res.append("OK")
+                except OSError as e:
+                    res.append(errno.errorcode.get(e.errno, str(e.errno)) + "@write")
+            try:
+                os.close(fd)
+                res.append("OK")
+            except OSError as e:
+                res.append(errno.errorcode.get(e.errno, str(e.errno)) + "@close")
+            print(" ".join(res))
             return
         if op == "append":
             write(args[0], args[1].encode(), os.O_WRONLY | os.O_APPEND)
