@@ -618,6 +618,8 @@ vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx)
 		struct draft *d;
 
 		rc = vfs_list(v, &s, &seq);
+		if (rc == -ENOENT)
+			rc = -EIO;	/* readdir(3) would take ENOENT for "empty" */
 		if (rc < 0)
 			goto out;
 		for (size_t i = 0; i < s->n; i++) {
