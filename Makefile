@@ -36,7 +36,7 @@ BIN      := $(BUILD)/exalsiusfs
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-contract check-integration asan ubsan \
+.PHONY: all check check-all check-unit check-contract check-integration asan ubsan \
 	valgrind demo deps analyze format clean
 
 all: $(BIN)
@@ -59,7 +59,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 deps:
 	./scripts/install-deps.sh
 
-check: $(BIN) $(UNIT_BINS)
+# check installs what is missing first, then builds in a fresh make so
+# that pkg-config sees the installed libraries.
+check: deps
+	@$(MAKE) --no-print-directory check-all
+
+check-all: $(BIN) $(UNIT_BINS)
 	@$(MAKE) --no-print-directory check-unit check-contract check-integration
 
 check-unit: $(UNIT_BINS)

@@ -5,9 +5,12 @@ cd "$(dirname "$0")" || exit 1
 pass=0
 fail=0
 suites=${SUITES:-$(ls t_*.sh)}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for s in $suites; do
 	echo "# suite $s"
-	out=$(bash "$s" 2>&1 | tee /dev/stderr | tail -n 1)
+	bash "$s" 2>&1 | tee "$log"
+	out=$(tail -n 1 "$log")
 	if [[ "$out" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 		pass=$((pass + BASH_REMATCH[1]))
 		fail=$((fail + BASH_REMATCH[2]))
