@@ -133,7 +133,8 @@ mnt_stop() {
 	wait "$EXFS_PID" || rc=$?
 	EXFS_PID=
 	if [ "${EXFS_VALGRIND:-}" ]; then
-		if grep -Eq 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$T_DIR"/valgrind.*.log 2>/dev/null; then
+		if grep -Eq 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$T_DIR"/valgrind.*.log 2>/dev/null ||
+		   ! grep -q 'ERROR SUMMARY: 0 errors' "$T_DIR"/valgrind.*.log 2>/dev/null; then
 			cat "$T_DIR"/valgrind.*.log >>"$T_DIR/exfs.log"
 			rc=98
 		fi

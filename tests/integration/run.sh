@@ -10,7 +10,7 @@ trap 'rm -f "$log"' EXIT
 for s in $suites; do
 	echo "# suite $s"
 	bash "$s" 2>&1 | tee "$log"
-	out=$(tail -n 1 "$log")
+	out=$(grep -E "^${s%.sh}: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -n 1)
 	if [[ "$out" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 		pass=$((pass + BASH_REMATCH[1]))
 		fail=$((fail + BASH_REMATCH[2]))
