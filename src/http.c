@@ -58,28 +58,53 @@ http_share_unlock(CURL *c, curl_lock_data data, void *u)
 	pthread_mutex_unlock(&h->share_mu[data]);
 }
 
+/* Nonzero when host (length n) is a loopback name or address. */
+static int
+http_host_loopback(const char *host, size_t n)
+{
+	int parts = 0, digits = 0;
+
+	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+	    (n == 5 && strncmp(host, "[::1]", 5) == 0))
+		return 1;
+	if (n < 4 || strncmp(host, "127.", 4) != 0)
+		return 0;
+	/* a dotted quad 127.a.b.c, nothing else */
+	for (size_t i = 0; i < n; i++) {
+		if (host[i] >= '0' && host[i] <= '9') {
+			if (++digits > 3)
+				return 0;
+		} else if (host[i] == '.' && digits > 0) {
+			parts++;
+			digits = 0;
+		} else {
+			return 0;
+		}
+	}
+	return parts == 3 && digits > 0;
+}
+
 int
 http_url_allowed(const char *url)
 {
-	static const char *const loop[] = { "127.", "localhost", "[::1]" };
 	const char *host;
+	size_t n;
 
 	if (strncasecmp(url, "https://", 8) == 0)
 		return 1;
 	if (strncasecmp(url, "http://", 7) != 0)
 		return 0;
 	host = url + 7;
-	for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
-		size_t n = strlen(loop[i]);
+	if (strchr(host, '@'))
+		return 0;	/* no userinfo tricks */
+	if (host[0] == '[') {
+		const char *close = strchr(host, ']');
 
-		if (strncasecmp(host, loop[i], n) != 0)
-			continue;
-		if (loop[i][n - 1] == '.')
-			return 1;
-		/* the host must end right after the name */
-		return host[n] == '\0' || host[n] == ':' || host[n] == '/';
+		n = close ? (size_t)(close - host) + 1 : strlen(host);
+	} else {
+		n = strcspn(host, ":/?#");
 	}
-	return 0;
+	return http_host_loopback(host, n);
 }
 
 struct http *

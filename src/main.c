@@ -145,6 +145,21 @@ main_read_token_file(const char *path)
 	return buf;
 }
 
+/* Remove a variable from the environment, first wiping its value in
+ * place: /proc/PID/environ shows the original strings, not the list that
+ * unsetenv() edits. */
+static void
+main_scrub_env(const char *name)
+{
+	extern char **environ;
+	size_t n = strlen(name);
+
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			memset(*e + n + 1, 0, strlen(*e + n + 1));
+	unsetenv(name);
+}
+
 /* The token from token_file or the environment; NULL if none (a mount
  * without a token answers EACCES). *bad is set when one was given but is
  * unusable. */
@@ -166,9 +181,8 @@ main_token(const struct options *o, int *bad)
 	} else if (env && *env) {
 		t = strdup(env);
 	}
-	/* keep the token out of what children and /proc would show */
-	unsetenv("EXALSIUS_TOKEN");
-	unsetenv("ACCESS_TOKEN");
+	main_scrub_env("EXALSIUS_TOKEN");
+	main_scrub_env("ACCESS_TOKEN");
 	if (t && main_clean_token(t) < 0) {
 		fprintf(stderr, "exalsiusfs: the access token is empty or holds white space or control characters\n");
 		memset(t, 0, strlen(t));

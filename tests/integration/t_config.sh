@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Configuration: token sources (EXALSIUS_TOKEN, ACCESS_TOKEN, token_file),
+# the token kept out of argv and the environment, api_url rules,
+# EXALSIUS_API_URL, -o cluster, option validation, --version and --help.
+source "$(dirname "$0")/lib.sh"
+
+emu_start --demo --seed 30 || exit 1
+
+# ACCESS_TOKEN alone
+mkdir -p "$MNT"
+env -u EXALSIUS_TOKEN ACCESS_TOKEN="$T_TOKEN" "$EXFS_BIN" -f -o "api_url=$EMU_URL/v1" "$MNT" \
+	>>"$T_DIR/exfs.log" 2>&1 &
+EXFS_PID=$!
+for _ in $(seq 100); do grep -qs " $MNT fuse" /proc/mounts && break; sleep 0.1; done
+check "ACCESS_TOKEN is accepted" test -d "$MNT/train-llama"
+check "the token is not in the daemon's argv" bash -c "! tr '\0' ' ' </proc/$EXFS_PID/cmdline | grep -q '$T_TOKEN'"
+check "nor in its environment" bash -c "! tr '\0' '\n' </proc/$EXFS_PID/environ | grep -q '$T_TOKEN'"
+mnt_stop
+
+# token_file (with a trailing newline), EXALSIUS_API_URL instead of -o api_url
+printf '%s\n' "$T_TOKEN" >"$T_DIR/token"
+chmod 600 "$T_DIR/token"
+env -u EXALSIUS_TOKEN -u ACCESS_TOKEN EXALSIUS_API_URL="$EMU_URL/v1" "$EXFS_BIN" -f \
+	-o "token_file=$T_DIR/token" "$MNT" >>"$T_DIR/exfs.log" 2>&1 &
+EXFS_PID=$!
+for _ in $(seq 100); do grep -qs " $MNT fuse" /proc/mounts && break; sleep 0.1; done
+check "token_file and EXALSIUS_API_URL work" test -d "$MNT/train-llama"
+mnt_stop
+
+# -o cluster: only that cluster, and creates go there
+CL=$(api GET /workspaces | jq -r '[.workspaces[].cluster_id] | unique | .[0]')
+want=$(api GET /workspaces | jq --arg c "$CL" '[.workspaces[] | select(.cluster_id == $c)] | length')
+mnt_start -o "cluster=$CL" || exit 1
+expect "-o cluster shows only that cluster's workspaces" "$(ls "$MNT" | wc -l)" "$want"
+expect "all of them in that cluster" "$(jq -r .cluster_id "$MNT"/*/status.json | sort -u)" "$CL"
+mkdir "$MNT/in-cluster"
+expect "the skeleton uses the mount's cluster" "$(jq -r .cluster_id "$MNT/in-cluster/spec.json")" "$CL"
+expect "a spec without cluster_id gets the mount's" \
+	"$(errno_of write "$MNT/in-cluster/spec.json" '{"template": {"name": "jupyter-notebook"}, "resources": {"gpu_count": 1}}')" "OK"
+expect "created in that cluster" "$(jq -r .cluster_id "$MNT/in-cluster/status.json")" "$CL"
+mkdir "$MNT/other-cluster"
+expect "a spec for another cluster is refused" \
+	"$(errno_of write "$MNT/other-cluster/spec.json" "$(CLUSTER=22222222-2222-4222-8222-222222222222 spec_json other-cluster)")" "EINVAL@write"
+mnt_stop
+
+# refusals at start-up: clear message, non-zero exit, nothing mounted
+refuse() {
+	local name=$1 want=$2; shift 2
+	local out rc
+	out=$(timeout 10 env EXALSIUS_TOKEN="$T_TOKEN" "$EXFS_BIN" -f "$@" "$MNT" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && [[ "$out" =~ $want ]] && ! grep -qs " $MNT fuse" /proc/mounts; then
+		pass "$name"
+	else
+		fail "$name: rc=$rc out='$out'"
+		fusermount3 -u "$MNT" 2>/dev/null
+	fi
+}
+refuse "plain http to a non-loopback host is refused" "https://" -o api_url=http://example.invalid/v1
+refuse "an http host that only starts like loopback is refused" "https://" -o api_url=http://127.0.0.1.example.invalid/v1
+refuse "a cluster that is not a UUID is refused" "UUID" -o "api_url=$EMU_URL/v1,cluster=nope"
+refuse "a negative cache_ttl is refused" "cache_ttl" -o "api_url=$EMU_URL/v1,cache_ttl=-1"
+refuse "a missing token_file is refused" "token_file" -o "api_url=$EMU_URL/v1,token_file=$T_DIR/absent"
+printf 'abc\r\nX-Evil: 1\n' >"$T_DIR/badtoken"
+refuse "a token with CR/LF is refused" "control characters" -o "api_url=$EMU_URL/v1,token_file=$T_DIR/badtoken"
+check "no message repeats the bad token" bash -c "! grep -q 'X-Evil' '$T_DIR/exfs.log'"
+
+expect_match "--version prints the version" "$("$EXFS_BIN" --version)" "^exalsiusfs [0-9]+\.[0-9]+\.[0-9]+$"
+expect_match "--help lists the options" "$("$EXFS_BIN" --help 2>&1)" "cache_ttl=SECONDS"
+finish
