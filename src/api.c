@@ -52,9 +52,11 @@ api_call(struct http *h, enum api_op op, const char *method, const char *path,
 	char *detail;
 	int rc;
 
-	rc = http_do(h, method, path, body, retry, resp, err);
+	rc = http_do(h, (int)op, method, path, body, retry, resp, err);
 	if (rc < 0)
 		return rc;
+	if (resp->status >= 500)
+		resp->unknown = 1;
 	rc = api_errno(resp->status, op);
 	if (rc == 0)
 		return 0;
@@ -121,7 +123,8 @@ api_describe(struct http *h, const char *id, struct ws **out, char **err)
 }
 
 int
-api_create(struct http *h, const char *body, char **id, char **err)
+api_create(struct http *h, const char *body, char **id, int *unknown,
+	   char **err)
 {
 	struct http_resp resp;
 	int rc;
@@ -130,9 +133,11 @@ api_create(struct http *h, const char *body, char **id, char **err)
 	/* never repeated blindly: a lost reply may mean it was created */
 	rc = api_call(h, API_CREATE, "POST", "/workspaces", body,
 		      HTTP_RETRY_UNSENT, &resp, err);
+	*unknown = rc < 0 && resp.unknown;
 	if (rc < 0)
 		return rc;
 	rc = model_parse_id_reply(resp.body, resp.len, id, err);
+	*unknown = rc < 0;	/* 201 with a reply we cannot read */
 	http_resp_free(&resp);
 	return rc;
 }

@@ -30,8 +30,12 @@ int api_list(struct http *h, const char *cluster, struct ws ***v, size_t *n,
 	     char **err);
 /* GET /workspace/{id}: a new reference in *out. */
 int api_describe(struct http *h, const char *id, struct ws **out, char **err);
-/* POST /workspaces with a validated request body; *id allocated. */
-int api_create(struct http *h, const char *body, char **id, char **err);
+/* POST /workspaces with a validated request body; *id allocated. Never
+ * repeated once it may have reached the server; *unknown is set when it
+ * failed without a clear answer (no reply, or a 5xx), so the caller must
+ * find out by listing whether it was created. */
+int api_create(struct http *h, const char *body, char **id, int *unknown,
+	       char **err);
 /* DELETE /workspace/{id}. */
 int api_delete(struct http *h, const char *id, char **err);
 /* POST /workspace/{id}/start or /stop. */

@@ -31,6 +31,10 @@ struct http {
 	CURL *pool[HTTP_POOL_MAX];	/* guarded by pool_mu */
 	int npool;			/* guarded by pool_mu */
 	unsigned int seed;		/* guarded by pool_mu: jitter */
+	pthread_mutex_t stats_mu;
+	struct http_stats stats;	/* guarded by stats_mu */
+	double lat[HTTP_LAT_RING];	/* guarded by stats_mu */
+	unsigned long nlat;		/* guarded by stats_mu */
 };
 
 struct http_buf {
@@ -116,6 +120,10 @@ http_new(const struct http_cfg *cfg, char **err)
 	*err = NULL;
 	if (!h)
 		goto nomem;
+	pthread_mutex_init(&h->pool_mu, NULL);
+	pthread_mutex_init(&h->stats_mu, NULL);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->share_mu[i], NULL);
 	h->base_url = strdup(cfg->base_url);
 	if (!h->base_url)
 		goto nomem;
@@ -134,9 +142,6 @@ http_new(const struct http_cfg *cfg, char **err)
 	h->retries = cfg->retries;
 	h->max_body = cfg->max_body;
 	h->seed = (unsigned int)time(NULL);
-	pthread_mutex_init(&h->pool_mu, NULL);
-	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-		pthread_mutex_init(&h->share_mu[i], NULL);
 	h->share = curl_share_init();
 	if (!h->share)
 		goto nomem;
@@ -168,6 +173,10 @@ http_free(struct http *h)
 	}
 	free(h->base_url);
 	free(h->cafile);
+	pthread_mutex_destroy(&h->stats_mu);
+	pthread_mutex_destroy(&h->pool_mu);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&h->share_mu[i]);
 	free(h);
 }
 
@@ -265,11 +274,15 @@ http_sleep_ms(long ms)
 		;
 }
 
-/* Map a curl failure to an errno; *unsent when nothing reached the server. */
+/* Map a curl failure to an errno; *unsent when nothing reached the server,
+ * *unknown when the request may have reached it but no answer came back. */
 static int
-http_curl_errno(CURLcode cc, int overflow, int *unsent)
+http_curl_errno(CURLcode cc, int overflow, int *unsent, int *unknown)
 {
 	*unsent = 0;
+	*unknown = cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_GOT_NOTHING ||
+		   cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR ||
+		   cc == CURLE_PARTIAL_FILE;
 	if (overflow)
 		return -EFBIG;
 	switch (cc) {
@@ -290,8 +303,8 @@ http_curl_errno(CURLcode cc, int overflow, int *unsent)
 /* One attempt; fills resp or returns -errno with *err. */
 static int
 http_once(struct http *h, CURL *c, const char *method, const char *url,
-	  const char *body, struct http_resp *resp, int *unsent, long *retry_after,
-	  char **err)
+	  const char *body, long budget_ms, struct http_resp *resp, int *unsent,
+	  long *retry_after, char **err)
 {
 	struct curl_slist *hdrs = NULL;
 	struct http_buf b = { .max = h->max_body };
@@ -313,8 +326,9 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, budget_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 h->connect_timeout_ms < budget_ms ? h->connect_timeout_ms : budget_ms);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -339,7 +353,7 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 	}
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		rc = http_curl_errno(cc, b.overflow, unsent);
+		rc = http_curl_errno(cc, b.overflow, unsent, &resp->unknown);
 		if (rc == -EFBIG)
 			*err = model_asprintf("%s %s: reply larger than %zu bytes",
 					      method, url, h->max_body);
@@ -364,17 +378,73 @@ out:
 	return rc;
 }
 
+static long long
+http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+http_record(struct http *h, int slot, int rc, long status, long long ms)
+{
+	pthread_mutex_lock(&h->stats_mu);
+	h->stats.requests[slot]++;
+	if (rc < 0)
+		h->stats.transport_errors[slot]++;
+	else if (status >= 200 && status < 300)
+		h->stats.status_2xx[slot]++;
+	else if (status >= 400 && status < 500)
+		h->stats.status_4xx[slot]++;
+	else if (status >= 500)
+		h->stats.status_5xx[slot]++;
+	h->lat[h->nlat++ % HTTP_LAT_RING] = (double)ms;
+	pthread_mutex_unlock(&h->stats_mu);
+}
+
+static int
+http_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+http_get_stats(struct http *h, struct http_stats *out)
+{
+	double lat[HTTP_LAT_RING];
+	size_t n;
+
+	pthread_mutex_lock(&h->stats_mu);
+	*out = h->stats;
+	n = h->nlat < HTTP_LAT_RING ? h->nlat : HTTP_LAT_RING;
+	memcpy(lat, h->lat, n * sizeof(*lat));
+	pthread_mutex_unlock(&h->stats_mu);
+	out->lat_p50_ms = out->lat_p99_ms = 0;
+	if (n == 0)
+		return;
+	qsort(lat, n, sizeof(*lat), http_cmp_double);
+	out->lat_p50_ms = lat[(n - 1) / 2];
+	out->lat_p99_ms = lat[(n - 1) * 99 / 100];
+}
+
 int
-http_do(struct http *h, const char *method, const char *path,
+http_do(struct http *h, int slot, const char *method, const char *path,
 	const char *body, enum http_retry retry, struct http_resp *resp,
 	char **err)
 {
+	long long deadline = http_now_ms() + h->timeout_ms;
 	char *url = NULL;
 	CURL *c = NULL;
 	int rc, attempt;
 
 	memset(resp, 0, sizeof(*resp));
 	*err = NULL;
+	if (slot < 0 || slot >= HTTP_SLOTS)
+		slot = 0;
 	if (!h->auth_header) {
 		*err = strdup("no access token: set EXALSIUS_TOKEN (or ACCESS_TOKEN) or -o token_file");
 		return -EACCES;
@@ -387,16 +457,21 @@ http_do(struct http *h, const char *method, const char *path,
 		goto out;
 	}
 	for (attempt = 0;; attempt++) {
-		long retry_after = -1, wait;
-		int unsent = 0;
+		long long t0 = http_now_ms();
+		long retry_after = -1, wait, budget = (long)(deadline - t0);
+		int unsent = 0, unknown;
 		unsigned int r;
 
 		free(*err);
 		*err = NULL;
 		http_resp_free(resp);
-		rc = http_once(h, c, method, url, body, resp, &unsent,
+		if (budget < 1)
+			budget = 1;
+		rc = http_once(h, c, method, url, body, budget, resp, &unsent,
 			       &retry_after, err);
+		http_record(h, slot, rc, resp->status, http_now_ms() - t0);
 		resp->attempts = attempt + 1;
+		unknown = resp->unknown;
 		if (!http_should_retry(retry, rc, unsent, resp->status, attempt,
 				       h->retries))
 			break;
@@ -404,15 +479,18 @@ http_do(struct http *h, const char *method, const char *path,
 		r = (unsigned int)rand_r(&h->seed);
 		pthread_mutex_unlock(&h->pool_mu);
 		wait = http_backoff_ms(attempt + 1, (long)(r % 100));
-		if (retry_after >= 0) {
-			/* honour Retry-After, but never beyond one timeout */
-			wait = retry_after * 1000;
-			if (wait > h->timeout_ms)
-				wait = h->timeout_ms;
-		}
+		if (retry_after >= 0)
+			wait = retry_after * 1000;	/* the server knows best */
+		/* the whole request stays within its time budget */
+		if (http_now_ms() + wait + 50 >= deadline)
+			break;
+		resp->unknown = unknown;
 		log_msg(LOG_LVL_INFO, "%s %s: %s%ld, retry %d in %ld ms", method,
-			path, rc < 0 ? "failed, " : "HTTP ",
+			path, rc < 0 ? "failed, errno " : "HTTP ",
 			rc < 0 ? (long)-rc : resp->status, attempt + 1, wait);
+		pthread_mutex_lock(&h->stats_mu);
+		h->stats.retries++;
+		pthread_mutex_unlock(&h->stats_mu);
 		http_sleep_ms(wait);
 	}
 out:

@@ -33,6 +33,21 @@ struct http_resp {
 	char *body;		/* NUL-terminated, owned */
 	size_t len;
 	int attempts;
+	int unknown;		/* failed after the request may have arrived */
+};
+
+/* Counters kept per caller-chosen slot (the API operation). */
+#define HTTP_SLOTS 8
+#define HTTP_LAT_RING 1024
+
+struct http_stats {
+	unsigned long requests[HTTP_SLOTS];	/* attempts sent */
+	unsigned long status_2xx[HTTP_SLOTS];
+	unsigned long status_4xx[HTTP_SLOTS];
+	unsigned long status_5xx[HTTP_SLOTS];
+	unsigned long transport_errors[HTTP_SLOTS];
+	unsigned long retries;
+	double lat_p50_ms, lat_p99_ms;		/* over the last HTTP_LAT_RING */
 };
 
 /* Create the client; NULL with *err allocated on failure. */
@@ -40,13 +55,16 @@ struct http *http_new(const struct http_cfg *cfg, char **err);
 /* Close all connections and free the client. */
 void http_free(struct http *h);
 
-/* Perform METHOD base_url+path with an optional JSON body. Returns 0 when
+/* Perform METHOD base_url+path with an optional JSON body; all attempts
+ * together stay within the configured timeout. Returns 0 when
  * an HTTP answer arrived (any status, body in *resp, free it with
  * http_resp_free), or -errno (ETIMEDOUT, EHOSTUNREACH, EIO, EACCES when no
  * token, EFBIG reply too large) with *err allocated. */
-int http_do(struct http *h, const char *method, const char *path,
+int http_do(struct http *h, int slot, const char *method, const char *path,
 	    const char *body, enum http_retry retry, struct http_resp *resp,
 	    char **err);
+/* Copy the counters (slot is the http_do argument, 0..HTTP_SLOTS-1). */
+void http_get_stats(struct http *h, struct http_stats *out);
 /* Free a reply's body. */
 void http_resp_free(struct http_resp *resp);
 

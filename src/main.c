@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_API_URL "https://api.exalsius.ai/v1"
@@ -29,14 +32,16 @@ struct options {
 	int cache_ttl;
 	int timeout;
 	int retries;
+	int max_stale;
 	int ro;
+	int allow_other;
 	int foreground;
 	int debug;
 	int help;
 	int version;
 };
 
-enum { KEY_RO, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
+enum { KEY_RO, KEY_ALLOW_OTHER, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
 static const struct fuse_opt main_opts[] = {
@@ -47,7 +52,9 @@ static const struct fuse_opt main_opts[] = {
 	OPT("cache_ttl=%d", cache_ttl),
 	OPT("timeout=%d", timeout),
 	OPT("retries=%d", retries),
+	OPT("max_stale=%d", max_stale),
 	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
 	FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -68,6 +75,9 @@ main_opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 	switch (key) {
 	case KEY_RO:
 		o->ro = 1;
+		return 1;
+	case KEY_ALLOW_OTHER:
+		o->allow_other = 1;
 		return 1;
 	case KEY_FG:
 		o->foreground = 1;
@@ -99,8 +109,11 @@ main_usage(const char *prog)
 	       "    -o cache_ttl=SECONDS   cache lifetime (default 10, 0 = always ask)\n"
 	       "    -o timeout=SECONDS     per HTTP request (default 30)\n"
 	       "    -o retries=N           retries of repeatable requests (default 2)\n"
+	       "    -o max_stale=SECONDS   serve the last listing this long while the API\n"
+	       "                           fails transiently (default 300, 0 = never)\n"
 	       "    -o cafile=PATH         extra CA bundle for TLS verification\n"
 	       "    -o ro                  read-only mount\n"
+	       "    -o allow_other         let other users in (implies default_permissions)\n"
 	       "    -f, -d, -s             foreground, debug, single-threaded\n"
 	       "    -V, --version          print the version\n\n",
 	       prog, DEFAULT_API_URL);
@@ -127,6 +140,7 @@ static char *
 main_read_token_file(const char *path)
 {
 	char *buf = calloc(1, TOKEN_MAX + 1);
+	struct stat st;
 	size_t n;
 	FILE *fp;
 
@@ -136,6 +150,13 @@ main_read_token_file(const char *path)
 	if (!fp) {
 		fprintf(stderr, "exalsiusfs: cannot read token_file %s: %s\n", path,
 			strerror(errno));
+		free(buf);
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077)) {
+		fprintf(stderr, "exalsiusfs: token_file %s is readable or writable by group or others "
+			"(mode %03o); run chmod 600 on it\n", path, (unsigned)(st.st_mode & 0777));
+		fclose(fp);
 		free(buf);
 		return NULL;
 	}
@@ -197,7 +218,9 @@ int
 main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = { .cache_ttl = 10, .timeout = 30, .retries = 2 };
+	struct options o = { .cache_ttl = 10, .timeout = 30, .retries = 2,
+			     .max_stale = 300 };
+	struct rlimit nocore = { 0, 0 };
 	struct http_cfg hc = { 0 };
 	struct fs_ctx ctx = { 0 };
 	struct vfs_cfg vc = { 0 };
@@ -220,6 +243,9 @@ main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
+	/* the token must not end up in a core file or be read by ptrace */
+	setrlimit(RLIMIT_CORE, &nocore);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_open(o.foreground, o.debug);
 	url = o.api_url ? o.api_url : getenv("EXALSIUS_API_URL");
 	if (!url || !*url)
@@ -232,8 +258,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "exalsiusfs: cluster must be a UUID\n");
 		goto out;
 	}
-	if (o.cache_ttl < 0 || o.timeout < 1 || o.retries < 0 || o.retries > 10) {
-		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10\n");
+	if (o.cache_ttl < 0 || o.timeout < 1 || o.retries < 0 || o.retries > 10 ||
+	    o.max_stale < 0) {
+		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10, max_stale >= 0\n");
 		goto out;
 	}
 	token = main_token(&o, &bad);
@@ -267,6 +294,7 @@ main(int argc, char *argv[])
 	vc.cluster = o.cluster;
 	vc.ttl_ms = (long long)o.cache_ttl * 1000;
 	vc.ro = o.ro;
+	vc.max_stale_ms = (long long)o.max_stale * 1000;
 	ctx.vfs = vfs_new(&vc, h);
 	if (!ctx.vfs) {
 		fprintf(stderr, "exalsiusfs: out of memory\n");
@@ -276,6 +304,9 @@ main(int argc, char *argv[])
 	ctx.gid = getgid();
 	ctx.kernel_timeout = 0;
 	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs,max_idle_threads=16");
+	/* other users only ever get in with the kernel checking modes */
+	if (o.allow_other)
+		fuse_opt_add_arg(&args, "-odefault_permissions");
 	rc = fuse_main(args.argc, args.argv, &fs_ops, &ctx);
 cleanup:
 	vfs_free(ctx.vfs);

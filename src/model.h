@@ -36,6 +36,12 @@ int model_parse_list(const char *body, size_t len, struct ws ***out,
 /* Free an array from model_parse_list and drop its references. */
 void model_ws_array_free(struct ws **v, size_t n);
 
+/* Repair an API reply so that any string content parses: invalid UTF-8
+ * becomes U+FFFD, \u0000 and lone surrogate escapes become \ufffd, raw
+ * control characters inside strings are escaped. Returns a new buffer
+ * (length in *outlen) or NULL when nothing needed repair. */
+char *model_sanitize(const char *in, size_t len, size_t *outlen);
+
 /* Parse a describe reply {"workspace":{...}}; 0 or -EIO with *err. */
 int model_parse_describe(const char *body, size_t len, struct ws **out,
 			 char **err);

@@ -67,10 +67,19 @@ struct vfs {
 	struct vfs_error *errors;	/* guarded by mu */
 	struct vfs_tomb *tombs;		/* guarded by mu */
 	struct snap *last;		/* guarded by mu: newest list */
+	unsigned long last_seq;		/* guarded by mu: its cache sequence */
+	long long last_ok_ms;		/* guarded by mu: when it was fetched */
+	long long fail_ms;		/* guarded by mu: last failed refresh, 0 if none since */
+	char *stale_msg;		/* guarded by mu: why we serve stale data */
+	unsigned long stale_serves;	/* guarded by mu */
 	unsigned long pruned_seq;	/* guarded by mu */
+	long long max_stale_ms;
+	cache_clock_fn clock;
+	void *clock_arg;
 };
 
-enum node_kind { NODE_ROOT, NODE_WS, NODE_DRAFT };
+enum node_kind { NODE_ROOT, NODE_WS, NODE_DRAFT, NODE_STATS };
+#define VFS_STATS_NAME ".stats"
 
 struct node {
 	enum node_kind kind;
@@ -292,22 +301,92 @@ vfs_fetch_one(void *arg, const char *key, void **val, char **err)
 	return 0;
 }
 
-/* The current list snapshot (a new reference) and its cache sequence. */
+static long long
+vfs_now_ms(struct vfs *v)
+{
+	struct timespec ts;
+
+	if (v->clock)
+		return v->clock(v->clock_arg);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Failures worth riding out on the last listing; permanent answers
+ * (401, 403, 404, 400) are never masked. */
+static int
+vfs_transient(int rc)
+{
+	return rc == -EIO || rc == -ETIMEDOUT || rc == -EHOSTUNREACH ||
+	       rc == -EAGAIN;
+}
+
+/* The last good listing, if it may still be served after a failure. */
+static struct snap *
+vfs_stale_locked(struct vfs *v, long long now, unsigned long *seq)
+{
+	if (!v->last || v->max_stale_ms <= 0 ||
+	    now - v->last_ok_ms > v->max_stale_ms)
+		return NULL;
+	*seq = v->last_seq;
+	v->stale_serves++;
+	return snap_ref(v->last);
+}
+
+/* The current list snapshot (a new reference) and its cache sequence.
+ * When a refresh fails transiently, the last listing is served for up to
+ * max_stale, and the refresh is retried at most once per max(ttl, 1 s). */
 static int
 vfs_list(struct vfs *v, struct snap **out, unsigned long *seq)
 {
+	long long now = vfs_now_ms(v);
+	long long pause = v->ttl_ms > 1000 ? v->ttl_ms : 1000;
 	void *val = NULL;
 	char *err = NULL;
 	int rc, prune;
 
+	pthread_mutex_lock(&v->mu);
+	if (v->fail_ms && now - v->fail_ms < pause &&
+	    (*out = vfs_stale_locked(v, now, seq)) != NULL) {
+		pthread_mutex_unlock(&v->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&v->mu);
+
 	rc = cache_get(v->cache, VFS_LIST_KEY, vfs_fetch_list, v, &val, seq, &err);
 	if (rc < 0) {
-		log_msg(LOG_LVL_ERR, "listing workspaces: %s", err ? err : strerror(-rc));
+		struct snap *stale = NULL;
+
+		pthread_mutex_lock(&v->mu);
+		if (vfs_transient(rc)) {
+			v->fail_ms = now ? now : 1;
+			stale = vfs_stale_locked(v, now, seq);
+			if (stale) {
+				free(v->stale_msg);
+				v->stale_msg = model_asprintf("listing failed, showing data from %lld s ago: %s",
+							      (now - v->last_ok_ms) / 1000,
+							      err ? err : strerror(-rc));
+			}
+		}
+		pthread_mutex_unlock(&v->mu);
+		log_msg(stale ? LOG_LVL_WARN : LOG_LVL_ERR, "listing workspaces: %s%s",
+			err ? err : strerror(-rc), stale ? " (serving the last listing)" : "");
 		free(err);
+		if (stale) {
+			*out = stale;
+			return 0;
+		}
 		return rc;
 	}
 	*out = val;
 	pthread_mutex_lock(&v->mu);
+	if (*seq != v->last_seq || !v->last_ok_ms) {
+		v->last_seq = *seq;
+		v->last_ok_ms = now;
+	}
+	v->fail_ms = 0;
+	free(v->stale_msg);
+	v->stale_msg = NULL;
 	prune = v->pruned_seq != *seq;
 	v->pruned_seq = *seq;
 	pthread_mutex_unlock(&v->mu);
@@ -360,8 +439,15 @@ vfs_resolve(struct vfs *v, const char *path, struct node *n)
 		n->kind = NODE_ROOT;
 		return 0;
 	}
-	if (pp.top[0] == '.')
-		return -ENOENT;	/* reserved for the filesystem's own entries */
+	if (pp.top[0] == '.') {
+		/* reserved for the filesystem's own entries */
+		if (pp.kind == PATH_TOP && strcmp(pp.top, VFS_STATS_NAME) == 0) {
+			n->kind = NODE_STATS;
+			n->file = WS_FILE_STATUS;	/* a read-only file */
+			return 0;
+		}
+		return -ENOENT;
+	}
 	rc = vfs_list(v, &n->list, &lseq);
 	if (rc < 0)
 		return rc;
@@ -395,6 +481,61 @@ fail:
 
 /* ---- rendering ---------------------------------------------------------- */
 
+/* The .stats file: "key value" lines of API and cache counters. */
+static char *
+vfs_render_stats(struct vfs *v)
+{
+	static const char *const ops[API_OP_COUNT] = {
+		"list", "describe", "create", "delete", "start", "stop"
+	};
+	struct http_stats hs;
+	struct cache_stats cs;
+	unsigned long total = 0, stale;
+	size_t nws = 0, ndrafts = 0;
+	time_t last = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	http_get_stats(v->http, &hs);
+	cache_get_stats(v->cache, &cs);
+	pthread_mutex_lock(&v->mu);
+	stale = v->stale_serves;
+	if (v->last) {
+		nws = v->last->n;
+		last = v->last->built;
+	}
+	for (struct draft *d = v->drafts; d; d = d->next)
+		ndrafts++;
+	pthread_mutex_unlock(&v->mu);
+	fp = open_memstream(&buf, &len);
+	if (!fp)
+		return NULL;
+	for (int i = 0; i < API_OP_COUNT; i++)
+		total += hs.requests[i];
+	fprintf(fp, "requests_total %lu\n", total);
+	for (int i = 0; i < API_OP_COUNT; i++)
+		fprintf(fp, "requests_%s %lu\n", ops[i], hs.requests[i]);
+	for (int i = 0; i < API_OP_COUNT; i++)
+		fprintf(fp, "responses_%s_2xx %lu\nresponses_%s_4xx %lu\n"
+			"responses_%s_5xx %lu\nresponses_%s_failed %lu\n",
+			ops[i], hs.status_2xx[i], ops[i], hs.status_4xx[i],
+			ops[i], hs.status_5xx[i], ops[i], hs.transport_errors[i]);
+	fprintf(fp, "retries %lu\n", hs.retries);
+	fprintf(fp, "cache_hits %lu\ncache_misses %lu\ncache_joins %lu\n"
+		"cache_errors %lu\ncache_stale_serves %lu\n",
+		cs.hits, cs.misses, cs.joins, cs.errors, stale);
+	fprintf(fp, "latency_p50_ms %.1f\nlatency_p99_ms %.1f\n",
+		hs.lat_p50_ms, hs.lat_p99_ms);
+	fprintf(fp, "last_list_refresh %lld\n", (long long)last);
+	fprintf(fp, "workspaces %zu\ndrafts %zu\n", nws, ndrafts);
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* The content of a file node, allocated, and its mtime. */
 static int
 vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
@@ -404,6 +545,11 @@ vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	char *s = NULL;
 
 	*mtime = n->kind == NODE_WS ? n->cur->mtime : v->started;
+	if (n->kind == NODE_STATS) {
+		s = vfs_render_stats(v);
+		*mtime = time(NULL);
+		goto done;
+	}
 	switch (n->file) {
 	case WS_FILE_STATUS_JSON:
 		s = malloc(w->json_len + 1);
@@ -436,6 +582,8 @@ vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 				*mtime = e->mtime;
 				break;
 			}
+		if (!s && v->stale_msg)
+			s = model_asprintf("%s\n", v->stale_msg);
 		pthread_mutex_unlock(&v->mu);
 		if (!s)
 			s = strdup("");
@@ -460,6 +608,7 @@ vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	default:
 		return -ENOENT;
 	}
+done:
 	if (!s)
 		return -ENOMEM;
 	*out = s;
@@ -484,6 +633,9 @@ vfs_node_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
 		pthread_mutex_lock(&n->draft->mu);
 		a->mtime = n->draft->mtime;
 		pthread_mutex_unlock(&n->draft->mu);
+		break;
+	case NODE_STATS:
+		a->mtime = time(NULL);
 		break;
 	}
 }
@@ -531,6 +683,9 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 		return NULL;
 	v->ttl_ms = cfg->ttl_ms;
 	v->ro = cfg->ro;
+	v->max_stale_ms = cfg->max_stale_ms;
+	v->clock = cfg->clock;
+	v->clock_arg = cfg->clock_arg;
 	v->http = h;
 	v->started = time(NULL);
 	pthread_mutex_init(&v->mu, NULL);
@@ -569,6 +724,7 @@ vfs_free(struct vfs *v)
 		free(t);
 	}
 	snap_unref(v->last);
+	free(v->stale_msg);
 	cache_free(v->cache);
 	pthread_mutex_destroy(&v->mu);
 	free(v->cluster);
@@ -622,6 +778,15 @@ vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx)
 			rc = -EIO;	/* readdir(3) would take ENOENT for "empty" */
 		if (rc < 0)
 			goto out;
+		{
+			struct node sn = { .kind = NODE_STATS, .file = WS_FILE_STATUS };
+
+			if (vfs_attr(v, &sn, &a) == 0 && fill(ctx, VFS_STATS_NAME, &a))
+				goto done_root;
+			a.is_dir = 1;
+			a.mode = 0755;
+			a.size = 0;
+		}
 		for (size_t i = 0; i < s->n; i++) {
 			const struct snap_ent *e = &s->v[i];
 
@@ -640,6 +805,7 @@ vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx)
 				break;
 		}
 		pthread_mutex_unlock(&v->mu);
+done_root:
 		snap_unref(s);
 		goto out;
 	}
@@ -735,7 +901,7 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 	if (size > VFS_CONTROL_MAX) {
 		err = model_asprintf("control: write of %zu bytes is over the %d-byte limit",
 				     size, VFS_CONTROL_MAX);
-		rc = -EINVAL;
+		rc = -EFBIG;
 		goto fail;
 	}
 	rc = model_parse_control(buf, size, cmds, &n, &err);
@@ -772,14 +938,64 @@ vfs_all_space(const char *buf, size_t size)
 	return 1;
 }
 
+/* A create failed without a clear answer: list (bypassing the cache) and
+ * look for a workspace of the draft's name that the last listing did not
+ * have. Returns 0 with *id when it was created after all, else rc with an
+ * explanation in *err. Never creates anything itself. */
+static int
+vfs_reconcile_create(struct vfs *v, struct draft *d, int rc, char **id,
+		     char **err)
+{
+	struct ws **arr = NULL;
+	struct snap *prev;
+	char *lerr = NULL, *why = *err;
+	size_t n = 0, found = 0;
+	int lrc;
+
+	lrc = api_list(v->http, v->cluster, &arr, &n, &lerr);
+	pthread_mutex_lock(&v->mu);
+	prev = v->last ? snap_ref(v->last) : NULL;
+	pthread_mutex_unlock(&v->mu);
+	for (size_t i = 0; lrc == 0 && i < n; i++) {
+		if (strcmp(arr[i]->name, d->name) != 0 ||
+		    (prev && snap_find_id(prev, arr[i]->id)))
+			continue;
+		if (found++ == 0)
+			*id = strdup(arr[i]->id);
+	}
+	snap_unref(prev);
+	model_ws_array_free(arr, n);
+	if (lrc < 0) {
+		*err = model_asprintf("create outcome unknown (%s) and listing failed (%s); "
+				      "check with ls before writing spec.json again",
+				      why ? why : strerror(-rc), lerr ? lerr : strerror(-lrc));
+	} else if (found == 1 && *id) {
+		log_msg(LOG_LVL_WARN, "draft %s: create reply lost (%s); the listing shows it was created as %s",
+			d->dirname, why ? why : strerror(-rc), *id);
+		*err = NULL;
+		rc = 0;
+	} else if (found > 1) {
+		free(*id);
+		*id = NULL;
+		*err = model_asprintf("create outcome unknown (%s); the listing shows %zu new workspaces of this name",
+				      why ? why : strerror(-rc), found);
+	} else {
+		*err = model_asprintf("create failed (%s); the listing confirms nothing was created, "
+				      "write spec.json again to retry", why ? why : strerror(-rc));
+	}
+	free(why);
+	free(lerr);
+	return rc;
+}
+
 static int
 vfs_write_spec(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	       off_t off)
 {
 	struct draft *d = f->draft;
 	char *body = NULL, *err = NULL, *id = NULL;
+	int rc, unknown = 0;
 	size_t end;
-	int rc;
 
 	pthread_mutex_lock(&d->mu);
 	if (d->state == DRAFT_CREATED) {
@@ -826,8 +1042,10 @@ vfs_write_spec(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	d->state = DRAFT_CREATING;
 	pthread_mutex_unlock(&d->mu);
 
-	rc = api_create(v->http, body, &id, &err);
+	rc = api_create(v->http, body, &id, &unknown, &err);
 	free(body);
+	if (rc < 0 && unknown)
+		rc = vfs_reconcile_create(v, d, rc, &id, &err);
 
 	pthread_mutex_lock(&d->mu);
 	d->state = rc < 0 ? DRAFT_EDIT : DRAFT_CREATED;

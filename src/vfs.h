@@ -20,6 +20,7 @@ struct vfs_cfg {
 	const char *cluster;	/* only this cluster's workspaces, or NULL */
 	long long ttl_ms;	/* cache_ttl */
 	int ro;			/* refuse every mutation with EROFS */
+	long long max_stale_ms;	/* serve the last listing this long when refreshes fail */
 	cache_clock_fn clock;	/* NULL: monotonic */
 	void *clock_arg;
 };

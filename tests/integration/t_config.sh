@@ -62,7 +62,10 @@ refuse "a cluster that is not a UUID is refused" "UUID" -o "api_url=$EMU_URL/v1,
 refuse "a negative cache_ttl is refused" "cache_ttl" -o "api_url=$EMU_URL/v1,cache_ttl=-1"
 refuse "a missing token_file is refused" "token_file" -o "api_url=$EMU_URL/v1,token_file=$T_DIR/absent"
 printf 'abc\r\nX-Evil: 1\n' >"$T_DIR/badtoken"
+chmod 600 "$T_DIR/badtoken"
 refuse "a token with CR/LF is refused" "control characters" -o "api_url=$EMU_URL/v1,token_file=$T_DIR/badtoken"
+chmod 644 "$T_DIR/token"
+refuse "a token_file readable by others is refused" "chmod 600" -o "api_url=$EMU_URL/v1,token_file=$T_DIR/token"
 check "no message repeats the bad token" bash -c "! grep -q 'X-Evil' '$T_DIR/exfs.log'"
 
 expect_match "--version prints the version" "$("$EXFS_BIN" --version)" "^exalsiusfs [0-9]+\.[0-9]+\.[0-9]+$"

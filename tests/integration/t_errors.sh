@@ -4,8 +4,9 @@
 source "$(dirname "$0")/lib.sh"
 
 emu_start --demo || exit 1
-# cache_ttl=0: every operation asks the API, so each fault is seen
-mnt_start -o cache_ttl=0,retries=1,timeout=1 || exit 1
+# cache_ttl=0: every operation asks the API, so each fault is seen;
+# max_stale=0: no stale listing masks a failure (see t_faults for that)
+mnt_start -o cache_ttl=0,retries=1,timeout=1,max_stale=0 || exit 1
 WS=$MNT/train-llama
 check "mounted and listing" test -d "$WS"
 
