@@ -238,6 +238,28 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *u)
 	return n;
 }
 
+/* Note a Retry-After given in seconds (an HTTP-date is left to backoff). */
+static size_t
+http_header_cb(char *buf, size_t size, size_t nitems, void *u)
+{
+	static const char name[] = "retry-after:";
+	size_t n = size * nitems, k = sizeof(name) - 1;
+	long *retry_after = u;
+
+	if (n > k && strncasecmp(buf, name, k) == 0) {
+		long secs = 0;
+		size_t i = k, digits = 0;
+
+		while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		for (; i < n && buf[i] >= '0' && buf[i] <= '9' && digits < 6; i++, digits++)
+			secs = secs * 10 + (buf[i] - '0');
+		if (digits > 0)
+			*retry_after = secs;
+	}
+	return n;
+}
+
 int
 http_should_retry(enum http_retry retry, int rc, int unsent, long status,
 		  int attempt, int max_retries)
@@ -303,13 +325,12 @@ http_curl_errno(CURLcode cc, int overflow, int *unsent, int *unknown)
 /* One attempt; fills resp or returns -errno with *err. */
 static int
 http_once(struct http *h, CURL *c, const char *method, const char *url,
-	  const char *body, long budget_ms, struct http_resp *resp, int *unsent,
-	  long *retry_after, char **err)
+	  const char *body, long budget_ms, int fresh, struct http_resp *resp,
+	  int *unsent, long *retry_after, char **err)
 {
 	struct curl_slist *hdrs = NULL;
 	struct http_buf b = { .max = h->max_body };
 	char errbuf[CURL_ERROR_SIZE] = "";
-	curl_off_t ra = -1;
 	CURLcode cc;
 	int rc = 0;
 
@@ -331,6 +352,9 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 			 h->connect_timeout_ms < budget_ms ? h->connect_timeout_ms : budget_ms);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	/* our own parse: libcurl reports 0 both for "Retry-After: 0" and none */
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, retry_after);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "exalsiusfs/" EXFS_VERSION);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -338,6 +362,9 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* on a reused connection that dies, libcurl silently sends the request
+	 * again: never acceptable for a request that must not run twice */
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
 	if (h->cafile)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->cafile);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -364,8 +391,7 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra >= 0)
-		*retry_after = (long)ra;
+
 	resp->body = b.data ? b.data : strdup("");
 	resp->len = b.len;
 	if (!resp->body)
@@ -467,7 +493,8 @@ http_do(struct http *h, int slot, const char *method, const char *path,
 		http_resp_free(resp);
 		if (budget < 1)
 			budget = 1;
-		rc = http_once(h, c, method, url, body, budget, resp, &unsent,
+		rc = http_once(h, c, method, url, body, budget,
+			       retry == HTTP_RETRY_UNSENT, resp, &unsent,
 			       &retry_after, err);
 		http_record(h, slot, rc, resp->status, http_now_ms() - t0);
 		resp->attempts = attempt + 1;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#define LOG_LINE_MAX 2048
+
 static int log_foreground = 1;
 static int log_debug;
 static char *log_secret;
@@ -65,20 +67,27 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char buf[2048];
+	char *buf = NULL;
 	va_list ap;
+	int n;
 
 	if (lvl == LOG_LVL_DEBUG && !log_debug)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vasprintf(&buf, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	/* scrub the whole line first, then cut it: a cut may not split a secret */
 	log_scrub(buf);
+	if (strlen(buf) > LOG_LINE_MAX)
+		buf[LOG_LINE_MAX] = '\0';
 	for (char *p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\t')
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 			*p = '?';
 	if (log_foreground)
 		fprintf(stderr, "exalsiusfs: %s: %s\n", names[lvl], buf);
 	else
 		syslog(prio[lvl], "%s", buf);
+	free(buf);
 }

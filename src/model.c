@@ -5,6 +5,7 @@
  */
 #include "model.h"
 #include "log.h"
+#include "rfc3339.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -87,28 +88,9 @@ model_is_uuid(const char *s)
 static time_t
 model_parse_time(const char *s)
 {
-	struct tm tm = { 0 };
-	const char *p;
-	time_t t;
-	int sign, oh, om;
+	long long us;
 
-	if (!s)
-		return 0;
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return 0;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	t = timegm(&tm);
-	if (*p == 'Z' || *p == 'z' || *p == '\0')
-		return t;
-	if ((*p == '+' || *p == '-') &&
-	    sscanf(p + 1, "%2d:%2d", &oh, &om) == 2) {
-		sign = *p == '+' ? 1 : -1;
-		return t - sign * (oh * 3600 + om * 60);
-	}
-	return 0;
+	return rfc3339_parse(s, &us) == 0 ? (time_t)(us / 1000000) : 0;
 }
 
 static char *
@@ -477,9 +459,10 @@ model_problem_detail(const char *body, size_t len)
 		v = json_object_get(d, "detail");
 		if (!json_is_string(v))
 			v = json_object_get(d, "title");
-		if (json_is_string(v))
+		if (json_is_string(v)) {
 			msg = strdup(json_string_value(v));
-		goto out;
+			goto out;
+		}
 	}
 	v = json_object_get(root, "title");
 	if (json_is_string(v))

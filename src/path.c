@@ -4,6 +4,7 @@
  */
 #include "path.h"
 #include "htab.h"
+#include "rfc3339.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -157,21 +158,26 @@ path_decode_name(const char *dirname, char *out, size_t outsz)
 	return 0;
 }
 
-static int
-path_named_cmp(const void *a, const void *b)
-{
-	const struct path_named *x = *(const struct path_named *const *)a;
-	const struct path_named *y = *(const struct path_named *const *)b;
-	int r = strcmp(x->created_at ? x->created_at : "",
-		       y->created_at ? y->created_at : "");
+/* Sort key: creation time (unparseable ones first), then id. */
+struct path_order {
+	struct path_named *e;
+	long long created_us;
+};
 
-	return r ? r : strcmp(x->id ? x->id : "", y->id ? y->id : "");
+static int
+path_order_cmp(const void *a, const void *b)
+{
+	const struct path_order *x = a, *y = b;
+
+	if (x->created_us != y->created_us)
+		return x->created_us < y->created_us ? -1 : 1;
+	return strcmp(x->e->id ? x->e->id : "", y->e->id ? y->e->id : "");
 }
 
 int
 path_assign_names(struct path_named *v, size_t n)
 {
-	struct path_named **order = NULL;
+	struct path_order *order = NULL;
 	struct htab taken = { 0 };
 	char buf[PATH_NAME_MAX + 1];
 	int rc = -ENOMEM;
@@ -181,12 +187,14 @@ path_assign_names(struct path_named *v, size_t n)
 	if (!order || htab_init(&taken, n) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		order[i] = &v[i];
+		order[i].e = &v[i];
+		if (rfc3339_parse(v[i].created_at, &order[i].created_us) < 0)
+			order[i].created_us = 0;
 		v[i].dirname = NULL;
 	}
-	qsort(order, n, sizeof(*order), path_named_cmp);
+	qsort(order, n, sizeof(*order), path_order_cmp);
 	for (i = 0; i < n; i++) {
-		struct path_named *e = order[i];
+		struct path_named *e = order[i].e;
 		int attempt = 0;
 
 		path_encode_name(e->name, e->id, 0, buf);

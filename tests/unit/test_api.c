@@ -3,7 +3,8 @@
  * for every operation, and the refusals that happen before any request:
  * ids that are not UUIDs never reach a URL, and no token means EACCES.
  * The client points at 127.0.0.1 port 1, so a request that did go out
- * would come back EHOSTUNREACH instead.
+ * would come back EHOSTUNREACH instead (and a create refused there is
+ * known not to have happened: *unknown stays 0).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "api.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +134,22 @@ api_refuses_non_uuid_ids(void **state)
 	free(err);
 }
 
+/* Refused before anything was sent: the create certainly did not happen. */
+static void
+api_create_refused_is_not_unknown(void **state)
+{
+	struct http *h = *state;
+	char *err = NULL, *id;
+	int unknown = -1;
+
+	assert_int_equal(api_create(h, "{\"name\":\"nb\"}", &id, &unknown, &err),
+			 -EHOSTUNREACH);
+	assert_null(id);
+	assert_int_equal(unknown, 0);
+	assert_non_null(err);
+	free(err);
+}
+
 static void
 api_without_token(void **state)
 {
@@ -145,6 +163,7 @@ api_without_token(void **state)
 	struct ws **v;
 	size_t n;
 	char *err = NULL, *id;
+	int unknown = -1;
 
 	(void)state;
 	h = http_new(&cfg, &err);
@@ -155,10 +174,33 @@ api_without_token(void **state)
 	assert_non_null(err);
 	free(err);
 	err = NULL;
-	assert_int_equal(api_create(h, "{}", &id, &err), -EACCES);
+	assert_int_equal(api_create(h, "{}", &id, &unknown, &err), -EACCES);
 	assert_null(id);
+	/* nothing was sent, so there is no doubt about the outcome */
+	assert_int_equal(unknown, 0);
 	free(err);
 	http_free(h);
+}
+
+static int
+api_group_setup(void **state)
+{
+	(void)state;
+	/* port 1 of 127.0.0.1 directly, never through a proxy */
+	unsetenv("http_proxy");
+	unsetenv("HTTP_PROXY");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
+	setenv("no_proxy", "*", 1);
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == 0 ? 0 : -1;
+}
+
+static int
+api_group_teardown(void **state)
+{
+	(void)state;
+	curl_global_cleanup();
+	return 0;
 }
 
 int
@@ -171,8 +213,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(api_refuses_non_uuid_ids,
 						api_client_setup,
 						api_client_teardown),
+		cmocka_unit_test_setup_teardown(api_create_refused_is_not_unknown,
+						api_client_setup,
+						api_client_teardown),
 		cmocka_unit_test(api_without_token),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, api_group_setup, api_group_teardown);
 }
