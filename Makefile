@@ -5,6 +5,7 @@
 #   make check      unit, contract and integration tests
 #   make asan       the same suites under AddressSanitizer + UBSan
 #   make valgrind   unit tests and the integration suite under valgrind
+#   make stress     parallel load with random faults on the sanitizer build
 #
 # Project flags live in EXFS_*; CFLAGS/LDFLAGS stay the user's.
 
@@ -37,7 +38,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check check-all check-unit check-contract check-integration asan ubsan \
-	valgrind demo deps analyze format clean
+	tsan stress valgrind demo deps analyze format clean
 
 all: $(BIN)
 
@@ -79,6 +80,11 @@ check-integration: $(BIN)
 asan ubsan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=address,undefined \
 		check-unit check-integration
+
+# bounded load with random faults on the sanitizer build (STRESS_SECONDS)
+stress:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=address,undefined build/asan/exalsiusfs
+	@EXFS_BIN=$(abspath build/asan/exalsiusfs) ./tests/stress/stress.sh
 
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread check-unit
