@@ -124,6 +124,22 @@ expect "with fresh data (no stale note)" "$(cat "$WS/error")" ""
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 
+# a slow API call never blocks unrelated reads served from the cache
+mnt_start -o cache_ttl=60 || exit 1
+cat "$MNT"/*/status >/dev/null
+emu_fault '{"latency": 3, "count": 1, "endpoint": "stop_workspace"}'
+echo stop >"$WS/control" &
+SLOW_PID=$!
+sleep 0.3
+t=$(date +%s%N)
+for _ in 1 2 3 4 5; do cat "$MNT/vscode dev/status.json" "$MNT/notebook-a100/status" >/dev/null; done
+ms=$(ms_since "$t")
+check "10 cached reads during a 3 s control write took ${ms} ms (< 1000)" test "$ms" -lt 1000
+wait "$SLOW_PID"
+expect "and the slow write succeeded" "$?" "0"
+emu_clear
+mnt_stop
+
 # unmount while a request is in flight: the daemon exits, cleanly
 mnt_start -o cache_ttl=0,timeout=10,max_stale=0 || exit 1
 emu_fault '{"latency": 2, "count": 1, "endpoint": "list_workspaces"}'

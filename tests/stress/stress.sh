@@ -63,8 +63,8 @@ for p in "${pids[@]}"; do wait "$p"; done
 emu_clear
 sleep 2
 RSS2=$(rss)
-reads=$(cat "$T_DIR"/reader.* | paste -sd+ | bc)
-writes=$(cat "$T_DIR"/writer.* | paste -sd+ | bc)
+reads=$(cat "$T_DIR"/reader.* | awk "{s += \$1} END {print s + 0}")
+writes=$(cat "$T_DIR"/writer.* | awk "{s += \$1} END {print s + 0}")
 echo "# $SECS s: $reads read rounds, $writes control writes; RSS ${RSS1} kB at half time, ${RSS2} kB at the end"
 check "the daemon is alive" kill -0 "$EXFS_PID"
 check "the mount still answers" test -s "$MNT/${DIRS[0]}/status.json"
