@@ -1,9 +1,10 @@
 /*
- * main: options, the access token, start-up and fuse_main. The token is
+ * main: options, the access token, start-up and the FUSE loop. The token is
  * read from the environment or a file (never from the command line), and
  * removed from the environment once read.
  */
 #include "fs.h"
+#include <fuse_lowlevel.h>
 #include "http.h"
 #include "log.h"
 #include "model.h"
@@ -214,6 +215,59 @@ main_token(const struct options *o, int *bad)
 	return t;
 }
 
+/* Mount and serve until unmounted; the exit status. What fuse_main does,
+ * except that a connection the kernel aborted (a lazy unmount while
+ * requests were in flight) counts as a clean end. */
+static int
+main_run(struct fuse_args *args, struct fs_ctx *ctx)
+{
+	struct fuse_cmdline_opts co = { 0 };
+	struct fuse_loop_config *lc = NULL;
+	struct fuse *f = NULL;
+	int rc = 1, res;
+
+	if (fuse_parse_cmdline(args, &co) != 0)
+		return 1;
+	if (!co.mountpoint) {
+		fprintf(stderr, "exalsiusfs: no mountpoint given (see --help)\n");
+		goto out;
+	}
+	f = fuse_new(args, &fs_ops, sizeof(fs_ops), ctx);
+	if (!f)
+		goto out;
+	if (fuse_mount(f, co.mountpoint) != 0)
+		goto out_destroy;
+	if (fuse_daemonize(co.foreground) != 0 ||
+	    fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+		goto out_unmount;
+	if (co.singlethread) {
+		res = fuse_loop(f);
+	} else {
+		lc = fuse_loop_cfg_create();
+		if (!lc)
+			goto out_signals;
+		fuse_loop_cfg_set_clone_fd(lc, co.clone_fd);
+		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
+		fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads < 64 ? co.max_idle_threads : 16);
+		res = fuse_loop_mt(f, lc);
+		fuse_loop_cfg_destroy(lc);
+	}
+	if (res == -ECONNABORTED || res == ECONNABORTED) {
+		log_msg(LOG_LVL_INFO, "the kernel closed the connection (lazy unmount); exiting");
+		res = 0;
+	}
+	rc = res == 0 ? 0 : 8;
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(f));
+out_unmount:
+	fuse_unmount(f);
+out_destroy:
+	fuse_destroy(f);
+out:
+	free(co.mountpoint);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -238,8 +292,8 @@ main(int argc, char *argv[])
 	}
 	if (o.help) {
 		main_usage(argv[0]);
-		fuse_opt_add_arg(&args, "--help");
-		fuse_main(args.argc, args.argv, &fs_ops, NULL);
+		fuse_cmdline_help();
+		fuse_lib_help(&args);
 		rc = 0;
 		goto out;
 	}
@@ -303,11 +357,11 @@ main(int argc, char *argv[])
 	ctx.uid = getuid();
 	ctx.gid = getgid();
 	ctx.kernel_timeout = 0;
-	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs,max_idle_threads=16");
+	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs");
 	/* other users only ever get in with the kernel checking modes */
 	if (o.allow_other)
 		fuse_opt_add_arg(&args, "-odefault_permissions");
-	rc = fuse_main(args.argc, args.argv, &fs_ops, &ctx);
+	rc = main_run(&args, &ctx);
 cleanup:
 	vfs_free(ctx.vfs);
 	http_free(h);
