@@ -17,6 +17,8 @@ static const char *const api_op_names[API_OP_COUNT] = {
 	[API_DELETE] = "delete",
 	[API_START] = "start",
 	[API_STOP] = "stop",
+	[API_LOGS] = "logs",
+	[API_TEMPLATES] = "templates",
 };
 
 int
@@ -44,17 +46,28 @@ api_errno(long status, enum api_op op)
 
 /* Perform a request; on 2xx leave the body in *resp and return 0, else
  * return -errno with *err set (resp freed). */
+static int api_reply_errno(enum api_op op, struct http_resp *resp, char **err);
+
 static int
 api_call(struct http *h, enum api_op op, const char *method, const char *path,
 	 const char *body, enum http_retry retry, struct http_resp *resp,
 	 char **err)
 {
-	char *detail;
 	int rc;
 
 	rc = http_do(h, (int)op, method, path, body, retry, resp, err);
 	if (rc < 0)
 		return rc;
+	return api_reply_errno(op, resp, err);
+}
+
+/* The errno of an answer; on failure *err is set and resp freed. */
+static int
+api_reply_errno(enum api_op op, struct http_resp *resp, char **err)
+{
+	char *detail;
+	int rc;
+
 	if (resp->status >= 500)
 		resp->unknown = 1;
 	rc = api_errno(resp->status, op);
@@ -173,5 +186,51 @@ api_command(struct http *h, const char *id, enum model_cmd cmd, char **err)
 		      path, NULL, HTTP_RETRY_IDEMPOTENT, &resp, err);
 	if (rc == 0)
 		http_resp_free(&resp);
+	return rc;
+}
+
+int
+api_logs(struct http *h, const char *id, char **text, char **err)
+{
+	struct http_resp resp;
+	size_t skipped = 0;
+	char path[96];
+	int rc;
+
+	*text = NULL;
+	if ((rc = api_check_id(id, err)) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/workspace/%s/logs", id);
+	rc = http_get_partial(h, API_LOGS, path, API_LOGS_MAX_BYTES,
+			      API_LOGS_MAX_MS, &resp, err);
+	if (rc < 0)
+		return rc;
+	rc = api_reply_errno(API_LOGS, &resp, err);
+	if (rc < 0)
+		return rc;
+	*text = model_logs_text(resp.body, resp.len, &skipped);
+	http_resp_free(&resp);
+	if (skipped)
+		log_msg(LOG_LVL_WARN, "logs of %s: %zu unreadable lines skipped", id, skipped);
+	if (!*text) {
+		*err = strdup("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+api_templates(struct http *h, struct model_templates **out, char **err)
+{
+	struct http_resp resp;
+	int rc;
+
+	*out = NULL;
+	rc = api_call(h, API_TEMPLATES, "GET", "/management/workspace-templates",
+		      NULL, HTTP_RETRY_IDEMPOTENT, &resp, err);
+	if (rc < 0)
+		return rc;
+	rc = model_templates_parse(resp.body, resp.len, out, err);
+	http_resp_free(&resp);
 	return rc;
 }

@@ -19,6 +19,8 @@ enum api_op {
 	API_DELETE,
 	API_START,
 	API_STOP,
+	API_LOGS,
+	API_TEMPLATES,
 	API_OP_COUNT
 };
 
@@ -40,5 +42,14 @@ int api_create(struct http *h, const char *body, char **id, int *unknown,
 int api_delete(struct http *h, const char *id, char **err);
 /* POST /workspace/{id}/start or /stop. */
 int api_command(struct http *h, const char *id, enum model_cmd cmd, char **err);
+
+/* The logs file is bounded: what arrives within this time and size. */
+#define API_LOGS_MAX_BYTES (8UL * 1024 * 1024)
+#define API_LOGS_MAX_MS 10000L
+
+/* GET /workspace/{id}/logs as "TIMESTAMP POD MESSAGE" lines (allocated). */
+int api_logs(struct http *h, const char *id, char **text, char **err);
+/* GET /management/workspace-templates: a new reference in *out. */
+int api_templates(struct http *h, struct model_templates **out, char **err);
 
 #endif

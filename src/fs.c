@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,7 +21,7 @@ static void
 fs_fill_stat(const struct fs_ctx *c, const struct vfs_attr *a, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_mode = (a->is_dir ? S_IFDIR : S_IFREG) | a->mode;
+	st->st_mode = (a->is_dir ? S_IFDIR : a->is_link ? S_IFLNK : S_IFREG) | a->mode;
 	st->st_nlink = a->is_dir ? 2 : 1;
 	st->st_size = a->size;
 	st->st_uid = c->uid;
@@ -41,7 +42,18 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = c->kernel_timeout;
 	cfg->direct_io = 0;
 	cfg->hard_remove = 1;
+	/* threads start here, not before fuse_daemonize() forks */
+	if (vfs_start(c->vfs) < 0)
+		fprintf(stderr, "exalsiusfs: could not start the poll thread\n");
 	return c;
+}
+
+static void
+fs_destroy(void *data)
+{
+	struct fs_ctx *c = data;
+
+	vfs_stop(c->vfs);
 }
 
 static int
@@ -111,7 +123,7 @@ fs_read(const char *path, char *buf, size_t size, off_t off,
 	struct fuse_file_info *fi)
 {
 	(void)path;
-	return vfs_read(fs_file(fi), buf, size, off);
+	return vfs_read(fs_ctx()->vfs, fs_file(fi), buf, size, off);
 }
 
 static int
@@ -159,15 +171,29 @@ fs_rmdir(const char *path)
 static int
 fs_unlink(const char *path)
 {
-	return vfs_refuse(fs_ctx()->vfs, path);
+	return vfs_unlink(fs_ctx()->vfs, path);
 }
 
 static int
 fs_rename(const char *from, const char *to, unsigned int flags)
 {
-	(void)to;
-	(void)flags;
-	return vfs_refuse(fs_ctx()->vfs, from);
+	if (flags)
+		return -EINVAL;	/* no RENAME_EXCHANGE / NOREPLACE */
+	return vfs_rename(fs_ctx()->vfs, from, to);
+}
+
+static int
+fs_readlink(const char *path, char *buf, size_t size)
+{
+	return vfs_readlink(fs_ctx()->vfs, path, buf, size);
+}
+
+static int
+fs_poll(const char *path, struct fuse_file_info *fi, struct fuse_pollhandle *ph,
+	unsigned *reventsp)
+{
+	(void)path;
+	return vfs_poll(fs_ctx()->vfs, fs_file(fi), ph, reventsp);
 }
 
 static int
@@ -190,7 +216,7 @@ fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	(void)mode;
 	(void)fi;
-	return vfs_refuse(fs_ctx()->vfs, path);
+	return vfs_chmod(fs_ctx()->vfs, path);
 }
 
 static int
@@ -199,7 +225,7 @@ fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 	(void)uid;
 	(void)gid;
 	(void)fi;
-	return vfs_refuse(fs_ctx()->vfs, path);
+	return vfs_chmod(fs_ctx()->vfs, path);
 }
 
 static int
@@ -217,11 +243,17 @@ fs_utimens(const char *path, const struct timespec tv[2],
 static int
 fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
+	struct vfs_file *f;
+	int rc;
+
 	(void)mode;
-	(void)fi;
-	(void)path;
-	/* only the virtual files exist; no new file can be made */
-	return vfs_is_ro(fs_ctx()->vfs) ? -EROFS : -EPERM;
+	/* only editors' temporary files in drafts; elsewhere EPERM */
+	rc = vfs_create(fs_ctx()->vfs, path, fi->flags, &f);
+	if (rc < 0)
+		return rc;
+	fi->fh = (uint64_t)(uintptr_t)f;
+	fi->direct_io = 1;
+	return 0;
 }
 
 static int
@@ -233,8 +265,30 @@ fs_mknod(const char *path, mode_t mode, dev_t dev)
 	return vfs_is_ro(fs_ctx()->vfs) ? -EROFS : -EPERM;
 }
 
+void
+fs_poll_notify(void *ph)
+{
+	fuse_notify_poll(ph);
+	fuse_pollhandle_destroy(ph);
+}
+
+void
+fs_poll_destroy(void *ph)
+{
+	fuse_pollhandle_destroy(ph);
+}
+
+int
+fs_interrupted(void)
+{
+	return fuse_interrupted();
+}
+
 const struct fuse_operations fs_ops = {
 	.init = fs_init,
+	.destroy = fs_destroy,
+	.readlink = fs_readlink,
+	.poll = fs_poll,
 	.getattr = fs_getattr,
 	.readdir = fs_readdir,
 	.open = fs_open,

@@ -19,4 +19,10 @@ struct fs_ctx {
 /* The operations table; private_data must be a struct fs_ctx. */
 extern const struct fuse_operations fs_ops;
 
+/* Hooks for the vfs (see struct vfs_cfg): wake a poller, drop a poll
+ * handle, and ask whether the current request was interrupted. */
+void fs_poll_notify(void *ph);
+void fs_poll_destroy(void *ph);
+int fs_interrupted(void);
+
 #endif

@@ -325,11 +325,12 @@ http_curl_errno(CURLcode cc, int overflow, int *unsent, int *unknown)
 /* One attempt; fills resp or returns -errno with *err. */
 static int
 http_once(struct http *h, CURL *c, const char *method, const char *url,
-	  const char *body, long budget_ms, int fresh, struct http_resp *resp,
-	  int *unsent, long *retry_after, char **err)
+	  const char *body, long budget_ms, int fresh, size_t max_body,
+	  int partial_ok, struct http_resp *resp, int *unsent, long *retry_after,
+	  char **err)
 {
 	struct curl_slist *hdrs = NULL;
-	struct http_buf b = { .max = h->max_body };
+	struct http_buf b = { .max = max_body };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode cc;
 	int rc = 0;
@@ -379,11 +380,19 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	}
 	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK && partial_ok && b.len > 0 &&
+	    (b.overflow || cc == CURLE_OPERATION_TIMEDOUT) &&
+	    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status) == CURLE_OK &&
+	    resp->status == 200) {
+		/* a stream cut at its size or time bound: keep what came */
+		resp->truncated = 1;
+		cc = CURLE_OK;
+	}
 	if (cc != CURLE_OK) {
 		rc = http_curl_errno(cc, b.overflow, unsent, &resp->unknown);
 		if (rc == -EFBIG)
 			*err = model_asprintf("%s %s: reply larger than %zu bytes",
-					      method, url, h->max_body);
+					      method, url, max_body);
 		else
 			*err = model_asprintf("%s %s: %s", method, url,
 					      errbuf[0] ? errbuf : curl_easy_strerror(cc));
@@ -457,12 +466,36 @@ http_get_stats(struct http *h, struct http_stats *out)
 	out->lat_p99_ms = lat[(n - 1) * 99 / 100];
 }
 
+static int
+http_do_opts(struct http *h, int slot, const char *method, const char *path,
+	     const char *body, enum http_retry retry, size_t max_body,
+	     long max_ms, int partial_ok, struct http_resp *resp, char **err);
+
 int
 http_do(struct http *h, int slot, const char *method, const char *path,
 	const char *body, enum http_retry retry, struct http_resp *resp,
 	char **err)
 {
-	long long deadline = http_now_ms() + h->timeout_ms;
+	return http_do_opts(h, slot, method, path, body, retry, h->max_body,
+			    h->timeout_ms, 0, resp, err);
+}
+
+int
+http_get_partial(struct http *h, int slot, const char *path, size_t max_body,
+		 long max_ms, struct http_resp *resp, char **err)
+{
+	if (max_ms > h->timeout_ms)
+		max_ms = h->timeout_ms;
+	return http_do_opts(h, slot, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT,
+			    max_body, max_ms, 1, resp, err);
+}
+
+static int
+http_do_opts(struct http *h, int slot, const char *method, const char *path,
+	     const char *body, enum http_retry retry, size_t max_body,
+	     long max_ms, int partial_ok, struct http_resp *resp, char **err)
+{
+	long long deadline = http_now_ms() + max_ms;
 	char *url = NULL;
 	CURL *c = NULL;
 	int rc, attempt;
@@ -494,8 +527,8 @@ http_do(struct http *h, int slot, const char *method, const char *path,
 		if (budget < 1)
 			budget = 1;
 		rc = http_once(h, c, method, url, body, budget,
-			       retry == HTTP_RETRY_UNSENT, resp, &unsent,
-			       &retry_after, err);
+			       retry == HTTP_RETRY_UNSENT, max_body, partial_ok,
+			       resp, &unsent, &retry_after, err);
 		http_record(h, slot, rc, resp->status, http_now_ms() - t0);
 		resp->attempts = attempt + 1;
 		unknown = resp->unknown;

@@ -34,6 +34,7 @@ struct http_resp {
 	size_t len;
 	int attempts;
 	int unknown;		/* failed after the request may have arrived */
+	int truncated;		/* http_get_partial: cut at its size or time bound */
 };
 
 /* Counters kept per caller-chosen slot (the API operation). */
@@ -65,6 +66,11 @@ int http_do(struct http *h, int slot, const char *method, const char *path,
 	    char **err);
 /* Copy the counters (slot is the http_do argument, 0..HTTP_SLOTS-1). */
 void http_get_stats(struct http *h, struct http_stats *out);
+/* GET a reply that may be a stream: a 200 body is kept when it reaches
+ * max_body bytes or max_ms (resp->truncated set) instead of failing. */
+int http_get_partial(struct http *h, int slot, const char *path,
+		     size_t max_body, long max_ms, struct http_resp *resp,
+		     char **err);
 /* Free a reply's body. */
 void http_resp_free(struct http_resp *resp);
 

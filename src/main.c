@@ -34,6 +34,7 @@ struct options {
 	int timeout;
 	int retries;
 	int max_stale;
+	int wait_timeout;
 	int ro;
 	int allow_other;
 	int foreground;
@@ -54,6 +55,7 @@ static const struct fuse_opt main_opts[] = {
 	OPT("timeout=%d", timeout),
 	OPT("retries=%d", retries),
 	OPT("max_stale=%d", max_stale),
+	OPT("wait_timeout=%d", wait_timeout),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("-f", KEY_FG),
@@ -112,6 +114,7 @@ main_usage(const char *prog)
 	       "    -o retries=N           retries of repeatable requests (default 2)\n"
 	       "    -o max_stale=SECONDS   serve the last listing this long while the API\n"
 	       "                           fails transiently (default 300, 0 = never)\n"
+	       "    -o wait_timeout=SECONDS  how long wait/STATE blocks (default 600)\n"
 	       "    -o cafile=PATH         extra CA bundle for TLS verification\n"
 	       "    -o ro                  read-only mount\n"
 	       "    -o allow_other         let other users in (implies default_permissions)\n"
@@ -273,7 +276,7 @@ main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { .cache_ttl = 10, .timeout = 30, .retries = 2,
-			     .max_stale = 300 };
+			     .max_stale = 300, .wait_timeout = 600 };
 	struct rlimit nocore = { 0, 0 };
 	struct http_cfg hc = { 0 };
 	struct fs_ctx ctx = { 0 };
@@ -313,8 +316,8 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	if (o.cache_ttl < 0 || o.timeout < 1 || o.retries < 0 || o.retries > 10 ||
-	    o.max_stale < 0) {
-		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10, max_stale >= 0\n");
+	    o.max_stale < 0 || o.wait_timeout < 1) {
+		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10, max_stale >= 0, wait_timeout >= 1\n");
 		goto out;
 	}
 	token = main_token(&o, &bad);
@@ -349,6 +352,10 @@ main(int argc, char *argv[])
 	vc.ttl_ms = (long long)o.cache_ttl * 1000;
 	vc.ro = o.ro;
 	vc.max_stale_ms = (long long)o.max_stale * 1000;
+	vc.wait_timeout_ms = (long long)o.wait_timeout * 1000;
+	vc.interrupted = fs_interrupted;
+	vc.poll_notify = fs_poll_notify;
+	vc.poll_destroy = fs_poll_destroy;
 	ctx.vfs = vfs_new(&vc, h);
 	if (!ctx.vfs) {
 		fprintf(stderr, "exalsiusfs: out of memory\n");

@@ -52,6 +52,9 @@ model_ws_unref(struct ws *w)
 	free(w->status);
 	free(w->created_at);
 	free(w->json);
+	free(w->access);
+	free(w->template_name);
+	free(w->gpus);
 	free(w);
 }
 
@@ -99,6 +102,106 @@ model_str_field(json_t *o, const char *key, const char *dflt)
 	json_t *v = json_object_get(o, key);
 
 	return strdup(json_is_string(v) ? json_string_value(v) : dflt);
+}
+
+/* Make a string safe for one line of a text file: control characters
+ * (tab, newline included) become spaces. In place. */
+static void
+model_clean_line(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+/* "2xA100", "1", or "0" from a Hardware object. */
+static char *
+model_render_gpus(json_t *res)
+{
+	json_t *cnt = json_object_get(res, "gpu_count");
+	json_t *type = json_object_get(res, "gpu_type");
+	long long n = json_is_integer(cnt) ? json_integer_value(cnt) : 0;
+	char *s;
+
+	if (n > 0 && json_is_string(type) && *json_string_value(type))
+		s = model_asprintf("%lldx%.32s", n, json_string_value(type));
+	else
+		s = model_asprintf("%lld", n);
+	model_clean_line(s);
+	for (char *p = s; p && *p; p++)
+		if (*p == ' ')
+			*p = '_';
+	return s;
+}
+
+/* One access entry as the official CLI shows it (allocated). */
+static char *
+model_access_line(json_t *e)
+{
+	json_t *ip0 = json_array_get(json_object_get(e, "external_ips"), 0);
+	json_t *port = json_object_get(e, "port_number");
+	const char *proto = json_string_value(json_object_get(e, "access_protocol"));
+	long long p = json_is_integer(port) ? json_integer_value(port) : 0;
+	const char *ip = json_string_value(ip0);
+	char *line;
+
+	if (!ip || !*ip)
+		line = strdup("<pending>");
+	else if (proto && strcasecmp(proto, "SSH") == 0)
+		line = p == 22 ? model_asprintf("ssh dev@%s", ip)
+			       : model_asprintf("ssh -p %lld dev@%s", p, ip);
+	else if (proto && strcasecmp(proto, "HTTPS") == 0)
+		line = model_asprintf("https://%s:%lld", ip, p);
+	else if (proto && strcasecmp(proto, "HTTP") == 0)
+		line = model_asprintf("http://%s:%lld", ip, p);
+	else
+		line = model_asprintf("%s:%lld", ip, p);
+	model_clean_line(line);
+	return line;
+}
+
+/* The access file: one connect line per access entry, then one "# " note
+ * line per entry with its port name and description, so that the first
+ * line is always a command (`$(head -1 access)`). */
+static char *
+model_render_access(json_t *arr)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	json_t *e;
+	FILE *fp;
+
+	fp = open_memstream(&buf, &len);
+	if (!fp)
+		return NULL;
+	json_array_foreach(arr, i, e) {
+		char *line = json_is_object(e) ? model_access_line(e) : NULL;
+
+		if (line)
+			fprintf(fp, "%s\n", line);
+		free(line);
+	}
+	json_array_foreach(arr, i, e) {
+		const char *pname = json_string_value(json_object_get(e, "port_name"));
+		const char *desc = json_string_value(json_object_get(e, "access_description"));
+		char *line, *note;
+
+		if (!json_is_object(e) || (!pname && !desc))
+			continue;
+		line = model_access_line(e);
+		note = model_asprintf("# %s: %s%s%s", line ? line : "", pname ? pname : "",
+				      pname && desc ? ", " : "", desc ? desc : "");
+		model_clean_line(note);
+		if (note)
+			fprintf(fp, "%s\n", note);
+		free(note);
+		free(line);
+	}
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 /* A status is shown verbatim when it is a short printable word. */
@@ -161,6 +264,16 @@ model_ws_from_json(json_t *o, const char **why)
 		w->status = strdup("UNKNOWN");
 	}
 	w->created = model_parse_time(w->created_at);
+	w->access = model_render_access(json_object_get(o, "access_information"));
+	w->template_name = model_str_field(json_object_get(o, "template"), "name", "");
+	w->gpus = model_render_gpus(json_object_get(o, "resources"));
+	model_clean_line(w->template_name);
+	if (!w->access || !w->template_name || !w->gpus) {
+		free(dump);
+		model_ws_unref(w);
+		*why = "out of memory";
+		return NULL;
+	}
 	dlen = strlen(dump);
 	w->json = realloc(dump, dlen + 2);
 	if (!w->json) {
@@ -575,16 +688,223 @@ out:
 	return rc;
 }
 
-char *
-model_spec_skeleton(const char *name, const char *cluster)
+struct model_templates {
+	int refs;		/* atomic */
+	size_t n;
+	char **names;
+	char **json;
+	json_t *root;		/* the parsed reply, for variables */
+};
+
+struct model_templates *
+model_templates_ref(struct model_templates *t)
 {
-	json_t *root;
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+void
+model_templates_unref(struct model_templates *t)
+{
+	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->names[i]);
+		free(t->json[i]);
+	}
+	free(t->names);
+	free(t->json);
+	json_decref(t->root);
+	free(t);
+}
+
+int
+model_templates_parse(const char *body, size_t len, struct model_templates **out,
+		      char **err)
+{
+	struct model_templates *t;
+	json_t *arr, *e;
+	size_t i;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		*err = strdup("out of memory");
+		return -ENOMEM;
+	}
+	t->refs = 1;
+	t->root = model_load(body, len, err);
+	if (!t->root)
+		goto fail;
+	arr = json_object_get(t->root, "workspace_templates");
+	if (!json_is_array(arr)) {
+		*err = strdup("API templates reply has no \"workspace_templates\" array");
+		goto fail;
+	}
+	t->names = calloc(json_array_size(arr) + 1, sizeof(*t->names));
+	t->json = calloc(json_array_size(arr) + 1, sizeof(*t->json));
+	if (!t->names || !t->json)
+		goto nomem;
+	json_array_foreach(arr, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+		char *dump;
+
+		/* a template must have a name usable as a file name */
+		if (!name || !*name || strchr(name, '/') || name[0] == '.' ||
+		    strlen(name) > 200 || model_templates_find(t, name) >= 0) {
+			log_msg(LOG_LVL_WARN, "template %zu skipped: no usable or a repeated name", i);
+			continue;
+		}
+		dump = json_dumps(e, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		t->names[t->n] = strdup(name);
+		t->json[t->n] = dump ? model_asprintf("%s\n", dump) : NULL;
+		free(dump);
+		if (!t->names[t->n] || !t->json[t->n]) {
+			free(t->names[t->n]);
+			free(t->json[t->n]);
+			goto nomem;
+		}
+		model_clean_line(t->names[t->n]);
+		t->n++;
+	}
+	*out = t;
+	return 0;
+nomem:
+	*err = strdup("out of memory");
+fail:
+	model_templates_unref(t);
+	return -EIO;
+}
+
+size_t
+model_templates_count(const struct model_templates *t)
+{
+	return t ? t->n : 0;
+}
+
+const char *
+model_templates_name(const struct model_templates *t, size_t i)
+{
+	return t && i < t->n ? t->names[i] : NULL;
+}
+
+const char *
+model_templates_json(const struct model_templates *t, size_t i)
+{
+	return t && i < t->n ? t->json[i] : NULL;
+}
+
+long
+model_templates_find(const struct model_templates *t, const char *name)
+{
+	for (size_t i = 0; t && name && i < t->n; i++)
+		if (strcmp(t->names[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The variables object of template name in the parsed reply. */
+static json_t *
+model_templates_vars(const struct model_templates *t, const char *name)
+{
+	json_t *arr = json_object_get(t->root, "workspace_templates"), *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+
+		if (n && strcmp(n, name) == 0)
+			return json_object_get(e, "variables");
+	}
+	return NULL;
+}
+
+/* "a, b, c": the keys of an object, or the template names (allocated). */
+static char *
+model_join(json_t *obj, const struct model_templates *t)
+{
+	const char *key;
+	char *buf = NULL;
+	size_t len = 0, n = 0;
+	json_t *v;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (!fp)
+		return NULL;
+	json_object_foreach(obj, key, v)
+		fprintf(fp, "%s%s", n++ ? ", " : "", key);
+	for (size_t i = 0; t && i < t->n; i++)
+		fprintf(fp, "%s%s", n++ ? ", " : "", t->names[i]);
+	if (n == 0)
+		fputs("none", fp);
+	fclose(fp);
+	return buf;
+}
+
+int
+model_spec_check_template(const char *body, const struct model_templates *t,
+			  char **err)
+{
+	json_t *root, *tpl, *known, *v;
+	const char *name, *key;
+	char *list = NULL;
+	int rc = -EINVAL;
+
+	*err = NULL;
+	root = json_loads(body, 0, NULL);
+	tpl = json_object_get(root, "template");
+	name = json_string_value(json_object_get(tpl, "name"));
+	if (!name) {
+		*err = strdup("spec.json: \"template.name\" must be a string");
+		goto out;
+	}
+	if (model_templates_find(t, name) < 0) {
+		list = model_join(NULL, t);
+		*err = model_asprintf("spec.json: unknown template \"%s\" (known: %s)",
+				      name, list ? list : "");
+		goto out;
+	}
+	known = model_templates_vars(t, name);
+	json_object_foreach(json_object_get(tpl, "variables"), key, v) {
+		if (!json_object_get(known, key)) {
+			list = model_join(known, NULL);
+			*err = model_asprintf("spec.json: template \"%s\" has no variable \"%s\" (known: %s)",
+					      name, key, list ? list : "");
+			goto out;
+		}
+		if (!json_is_string(v)) {
+			*err = model_asprintf("spec.json: template variable \"%s\" must be a string",
+					      key);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(list);
+	json_decref(root);
+	return rc;
+}
+
+char *
+model_spec_skeleton(const char *name, const char *cluster,
+		    const struct model_templates *tpl, long i)
+{
+	json_t *root, *vars = NULL;
+	const char *tname = "jupyter-notebook";
 	char *dump, *s;
 
-	root = json_pack("{s:s, s:s, s:{s:s, s:{}}, s:{s:i, s:s, s:s, s:i, s:i, s:i}, s:s}",
+	if (tpl && i >= 0 && (size_t)i < tpl->n) {
+		tname = tpl->names[i];
+		vars = json_deep_copy(model_templates_vars(tpl, tname));
+	}
+	if (!json_is_object(vars)) {
+		json_decref(vars);
+		vars = json_object();
+	}
+	root = json_pack("{s:s, s:s, s:{s:s, s:o}, s:{s:i, s:s, s:s, s:i, s:i, s:i}, s:s}",
 			 "name", name,
 			 "cluster_id", cluster ? cluster : "00000000-0000-0000-0000-000000000000",
-			 "template", "name", "jupyter-notebook", "variables",
+			 "template", "name", tname, "variables", vars,
 			 "resources", "gpu_count", 1, "gpu_type", "A100",
 			 "gpu_vendor", "NVIDIA", "cpu_cores", 4, "memory_gb", 16,
 			 "storage_gb", 100,
@@ -603,6 +923,56 @@ model_spec_skeleton(const char *name, const char *cluster)
 	s = model_asprintf("%s\n", dump);
 	free(dump);
 	return s;
+}
+
+static const char *
+model_str_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+char *
+model_logs_text(const char *body, size_t len, size_t *skipped)
+{
+	char *buf = NULL;
+	size_t blen = 0, i = 0;
+	FILE *fp = open_memstream(&buf, &blen);
+
+	*skipped = 0;
+	if (!fp)
+		return NULL;
+	while (i < len) {
+		size_t b = i, e;
+		json_t *o;
+
+		while (i < len && body[i] != '\n')
+			i++;
+		e = i++;
+		if (e == b)
+			continue;
+		o = json_loadb(body + b, e - b, 0, NULL);
+		if (json_is_object(o)) {
+			char *line = model_asprintf("%s %s %s",
+						    model_str_or(o, "timestamp", "-"),
+						    model_str_or(o, "pod_name", "-"),
+						    model_str_or(o, "log_message", ""));
+
+			model_clean_line(line);
+			if (line)
+				fprintf(fp, "%s\n", line);
+			free(line);
+		} else {
+			(*skipped)++;
+		}
+		json_decref(o);
+	}
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 const char *

@@ -20,6 +20,9 @@ struct ws {
 	time_t created;		/* created_at parsed, 0 if absent or bad */
 	char *json;		/* pretty rendering, 2-space indent, '\n' at end */
 	size_t json_len;
+	char *access;		/* the access file: connect lines, then notes */
+	char *template_name;	/* "" if absent */
+	char *gpus;		/* "2xA100", "0" when none */
 };
 
 /* Take one more reference; returns w. */
@@ -70,8 +73,38 @@ int model_spec_complete(const char *buf, size_t len);
 int model_spec_build(const char *buf, size_t len, const char *name,
 		     const char *cluster, char **body, char **err);
 
-/* A fresh draft's spec.json: an allocated JSON skeleton, '\n' at end. */
-char *model_spec_skeleton(const char *name, const char *cluster);
+/* The workspace templates, parsed once and shared (reference-counted). */
+struct model_templates;
+
+/* Parse {"workspace_templates":[...]}; 0 with *out, or -EIO with *err. */
+int model_templates_parse(const char *body, size_t len,
+			  struct model_templates **out, char **err);
+struct model_templates *model_templates_ref(struct model_templates *t);
+void model_templates_unref(struct model_templates *t);
+size_t model_templates_count(const struct model_templates *t);
+/* The i-th template's name (borrowed); NULL past the end. */
+const char *model_templates_name(const struct model_templates *t, size_t i);
+/* The i-th template as pretty JSON with '\n' at end (borrowed). */
+const char *model_templates_json(const struct model_templates *t, size_t i);
+/* Index of the template called name, or -1. */
+long model_templates_find(const struct model_templates *t, const char *name);
+
+/* Check a request body from model_spec_build against the templates: the
+ * template exists, and every variable it sets is one the template has,
+ * with a string value. 0, or -EINVAL with *err. */
+int model_spec_check_template(const char *body, const struct model_templates *t,
+			      char **err);
+
+/* A fresh draft's spec.json: an allocated JSON skeleton, '\n' at end. It
+ * uses the template tpl (may be NULL: a built-in example) with its
+ * variables' default values. */
+char *model_spec_skeleton(const char *name, const char *cluster,
+			  const struct model_templates *tpl, long i);
+
+/* Turn an NDJSON log stream into "TIMESTAMP POD MESSAGE" lines (allocated,
+ * each line's control characters made spaces); unreadable lines are
+ * skipped and counted in *skipped. */
+char *model_logs_text(const char *body, size_t len, size_t *skipped);
 
 enum model_cmd { MODEL_CMD_START, MODEL_CMD_STOP };
 #define MODEL_CMD_MAX 16

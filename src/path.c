@@ -18,6 +18,9 @@ static const char *const path_files[WS_FILE_COUNT] = {
 	[WS_FILE_CONTROL] = "control",
 	[WS_FILE_ERROR] = "error",
 	[WS_FILE_SPEC] = "spec.json",
+	[WS_FILE_ACCESS] = "access",
+	[WS_FILE_LOGS] = "logs",
+	[WS_FILE_WAIT] = "wait",
 };
 
 enum ws_file
@@ -230,36 +233,46 @@ out:
 	return rc;
 }
 
+/* Copy one component of at most PATH_NAME_MAX bytes; the next one. */
+static const char *
+path_take(const char *p, char out[PATH_NAME_MAX + 1], int *rc)
+{
+	const char *slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+	if (n > PATH_NAME_MAX) {
+		*rc = -ENAMETOOLONG;
+		return NULL;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return slash && slash[1] ? slash + 1 : NULL;
+}
+
 int
 path_split(const char *path, struct path_parts *out)
 {
-	const char *a, *slash;
-	size_t alen;
+	const char *p;
+	int rc = 0;
 
-	out->top[0] = out->file[0] = '\0';
+	out->top[0] = out->file[0] = out->leaf[0] = '\0';
 	while (*path == '/')
 		path++;
 	if (!*path) {
 		out->kind = PATH_ROOT;
 		return 0;
 	}
-	a = path;
-	slash = strchr(a, '/');
-	alen = slash ? (size_t)(slash - a) : strlen(a);
-	if (alen > PATH_NAME_MAX)
-		return -ENAMETOOLONG;
-	memcpy(out->top, a, alen);
-	out->top[alen] = '\0';
-	if (!slash || !slash[1]) {
-		out->kind = PATH_TOP;
-		return 0;
-	}
-	a = slash + 1;
-	if (strchr(a, '/'))
-		return -ENOENT;
-	if (strlen(a) > PATH_NAME_MAX)
-		return -ENAMETOOLONG;
-	memcpy(out->file, a, strlen(a) + 1);
+	out->kind = PATH_TOP;
+	p = path_take(path, out->top, &rc);
+	if (rc < 0 || !p)
+		return rc;
 	out->kind = PATH_FILE;
-	return 0;
+	p = path_take(p, out->file, &rc);
+	if (rc < 0 || !p)
+		return rc;
+	out->kind = PATH_DEEP;
+	p = path_take(p, out->leaf, &rc);
+	if (rc < 0)
+		return rc;
+	return p ? -ENOENT : 0;
 }

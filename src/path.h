@@ -39,17 +39,18 @@ struct path_named {
  * 0 or -ENOMEM (then no dirname is set). */
 int path_assign_names(struct path_named *v, size_t n);
 
-enum path_kind { PATH_ROOT, PATH_TOP, PATH_FILE };
+enum path_kind { PATH_ROOT, PATH_TOP, PATH_FILE, PATH_DEEP };
 
-/* A path inside the mount split into at most two components, which point
- * into the caller's buffer. */
+/* A path inside the mount split into at most three components. */
 struct path_parts {
 	enum path_kind kind;
 	char top[PATH_NAME_MAX + 1];	/* directory name at the root */
-	char file[PATH_NAME_MAX + 1];	/* file name inside it */
+	char file[PATH_NAME_MAX + 1];	/* name inside it */
+	char leaf[PATH_NAME_MAX + 1];	/* name one level deeper */
 };
 
-/* Split "/a/b"; -ENOENT for deeper paths, -ENAMETOOLONG for long parts. */
+/* Split "/a", "/a/b" or "/a/b/c"; -ENOENT for deeper paths,
+ * -ENAMETOOLONG for a component over 255 bytes. */
 int path_split(const char *path, struct path_parts *out);
 
 /* The files a workspace or draft directory may hold. */
@@ -61,6 +62,9 @@ enum ws_file {
 	WS_FILE_CONTROL,
 	WS_FILE_ERROR,
 	WS_FILE_SPEC,
+	WS_FILE_ACCESS,
+	WS_FILE_LOGS,
+	WS_FILE_WAIT,
 	WS_FILE_COUNT
 };
 

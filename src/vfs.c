@@ -1,106 +1,22 @@
 /*
- * vfs: resolves a path to a node (the root, a workspace, a draft, or one of
- * their files), renders file contents, and performs the mutations.
- *
- * Locks: v->mu guards the drafts list, error messages, tombstones and the
- * last list snapshot; each draft's mu guards its buffer and state. Never is
- * an API call made with either held. Cache keys: "L" for the list, "w:ID"
- * for a workspace refreshed on its own after a mutation; such an entry is
- * used only while it is newer (by cache sequence) than the list.
+ * vfs: resolves a path to a node (see vfs_int.h), gives its attributes,
+ * renders file contents and dispatches the operations; drafts live in
+ * vfs_draft.c, the root's dot entries in vfs_dot.c, waiting in vfs_wait.c.
+ * Locks and cache keys: see vfs_int.h.
  */
-#include "vfs.h"
-#include "api.h"
+#include "vfs_int.h"
 #include "log.h"
-#include "model.h"
-#include "path.h"
-#include "snap.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define VFS_LIST_KEY "L"
-#define VFS_CONTROL_MAX 4096
 static const char vfs_control_help[] = "start\nstop\n";
-
-enum draft_state { DRAFT_EDIT, DRAFT_CREATING, DRAFT_CREATED };
-
-struct draft {
-	int refs;			/* atomic */
-	struct draft *next;		/* guarded by vfs mu */
-	char *dirname;
-	char *name;			/* decoded: the workspace name */
-	pthread_mutex_t mu;
-	char *buf;			/* guarded by mu: spec.json bytes */
-	size_t len;			/* guarded by mu */
-	enum draft_state state;		/* guarded by mu */
-	time_t mtime;			/* guarded by mu */
-	char *error;			/* guarded by mu */
-	time_t error_mtime;		/* guarded by mu */
-};
-
-struct vfs_error {
-	struct vfs_error *next;
-	char *id;
-	char *msg;
-	time_t mtime;
-};
-
-struct vfs_tomb {
-	struct vfs_tomb *next;
-	char *id;
-};
-
-struct vfs {
-	char *cluster;
-	long long ttl_ms;
-	int ro;
-	struct http *http;
-	struct cache *cache;
-	time_t started;
-	pthread_mutex_t mu;
-	struct draft *drafts;		/* guarded by mu */
-	struct vfs_error *errors;	/* guarded by mu */
-	struct vfs_tomb *tombs;		/* guarded by mu */
-	struct snap *last;		/* guarded by mu: newest list */
-	unsigned long last_seq;		/* guarded by mu: its cache sequence */
-	long long last_ok_ms;		/* guarded by mu: when it was fetched */
-	long long fail_ms;		/* guarded by mu: last failed refresh, 0 if none since */
-	char *stale_msg;		/* guarded by mu: why we serve stale data */
-	unsigned long stale_serves;	/* guarded by mu */
-	unsigned long pruned_seq;	/* guarded by mu */
-	long long max_stale_ms;
-	cache_clock_fn clock;
-	void *clock_arg;
-};
-
-enum node_kind { NODE_ROOT, NODE_WS, NODE_DRAFT, NODE_STATS };
-#define VFS_STATS_NAME ".stats"
-
-struct node {
-	enum node_kind kind;
-	enum ws_file file;		/* WS_FILE_NONE: the directory */
-	struct snap *list;		/* reference, NODE_WS */
-	struct snap *one;		/* reference when refreshed alone */
-	const struct snap_ent *ent;	/* the listing's entry (dirname) */
-	const struct snap_ent *cur;	/* the current data (ws, mtime) */
-	struct draft *draft;		/* reference, NODE_DRAFT */
-};
-
-struct vfs_file {
-	enum node_kind kind;
-	enum ws_file file;
-	char *content;			/* the snapshot read by this handle */
-	size_t len;
-	char *id;			/* workspace id, NODE_WS */
-	struct draft *draft;		/* reference, NODE_DRAFT */
-	int wrote;			/* spec.json: written through this handle */
-	int create_rc;			/* spec.json: failed create, for flush */
-};
+static const char vfs_ctl_help[] = "refresh\nrefresh NAME\n";
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -116,29 +32,30 @@ vfs_snap_unref(void *p)
 	snap_unref(p);
 }
 
-static void
-draft_unref(struct draft *d)
+static void *
+vfs_tpl_ref(void *p)
 {
-	if (!d || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	pthread_mutex_destroy(&d->mu);
-	free(d->dirname);
-	free(d->name);
-	free(d->buf);
-	free(d->error);
-	free(d);
+	return model_templates_ref(p);
 }
 
 static void
-node_release(struct node *n)
+vfs_tpl_unref(void *p)
+{
+	model_templates_unref(p);
+}
+
+void
+vfs_node_release(struct node *n)
 {
 	snap_unref(n->list);
 	snap_unref(n->one);
 	draft_unref(n->draft);
+	model_templates_unref(n->tpl);
+	free(n->target);
 	memset(n, 0, sizeof(*n));
 }
 
-static int
+int
 vfs_tombstoned(struct vfs *v, const char *id)
 {
 	int found = 0;
@@ -150,8 +67,7 @@ vfs_tombstoned(struct vfs *v, const char *id)
 	return found;
 }
 
-/* Record (msg non-NULL) or clear the error shown in a workspace's file. */
-static void
+void
 vfs_set_error(struct vfs *v, const char *id, const char *msg)
 {
 	struct vfs_error **pp, *e;
@@ -187,49 +103,6 @@ vfs_set_error(struct vfs *v, const char *id, const char *msg)
 		}
 	}
 	pthread_mutex_unlock(&v->mu);
-}
-
-static void
-draft_set_error(struct draft *d, const char *msg)
-{
-	pthread_mutex_lock(&d->mu);
-	free(d->error);
-	d->error = msg ? strdup(msg) : NULL;
-	d->error_mtime = time(NULL);
-	pthread_mutex_unlock(&d->mu);
-}
-
-static struct draft *
-vfs_find_draft(struct vfs *v, const char *dirname)
-{
-	struct draft *d;
-
-	pthread_mutex_lock(&v->mu);
-	for (d = v->drafts; d; d = d->next)
-		if (strcmp(d->dirname, dirname) == 0) {
-			__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
-			break;
-		}
-	pthread_mutex_unlock(&v->mu);
-	return d;
-}
-
-static void
-vfs_remove_draft(struct vfs *v, struct draft *d)
-{
-	struct draft **pp;
-	int found = 0;
-
-	pthread_mutex_lock(&v->mu);
-	for (pp = &v->drafts; *pp; pp = &(*pp)->next)
-		if (*pp == d) {
-			*pp = d->next;
-			found = 1;
-			break;
-		}
-	pthread_mutex_unlock(&v->mu);
-	if (found)
-		draft_unref(d);	/* the list's reference */
 }
 
 /* ---- fetching ----------------------------------------------------------- */
@@ -276,7 +149,6 @@ vfs_fetch_list(void *arg, const char *key, void **val, char **err)
 	*val = s;
 	return 0;
 }
-
 static int
 vfs_fetch_one(void *arg, const char *key, void **val, char **err)
 {
@@ -300,8 +172,7 @@ vfs_fetch_one(void *arg, const char *key, void **val, char **err)
 	*val = s;
 	return 0;
 }
-
-static long long
+long long
 vfs_now_ms(struct vfs *v)
 {
 	struct timespec ts;
@@ -336,7 +207,7 @@ vfs_stale_locked(struct vfs *v, long long now, unsigned long *seq)
 /* The current list snapshot (a new reference) and its cache sequence.
  * When a refresh fails transiently, the last listing is served for up to
  * max_stale, and the refresh is retried at most once per max(ttl, 1 s). */
-static int
+int
 vfs_list(struct vfs *v, struct snap **out, unsigned long *seq)
 {
 	long long now = vfs_now_ms(v);
@@ -423,7 +294,51 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 	return 0;
 }
 
+/* A state name a wait file may have: an upper-case word. */
 static int
+vfs_state_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isupper((unsigned char)s[i]) && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* The children of a workspace or draft directory. */
+static int
+vfs_resolve_child(struct node *n, const struct path_parts *pp)
+{
+	n->file = path_file_kind(pp->file);
+	if (n->kind == NODE_DRAFT) {
+		if (n->file == WS_FILE_SPEC || n->file == WS_FILE_ERROR)
+			return pp->kind == PATH_FILE ? 0 : -ENOTDIR;
+		if (n->file == WS_FILE_NONE && draft_has_temp(n->draft, pp->file)) {
+			n->kind = NODE_TEMP;
+			memcpy(n->leaf, pp->file, strlen(pp->file) + 1);
+			return pp->kind == PATH_FILE ? 0 : -ENOTDIR;
+		}
+		return -ENOENT;
+	}
+	if (n->file == WS_FILE_NONE || n->file == WS_FILE_SPEC)
+		return -ENOENT;
+	if (n->file == WS_FILE_WAIT) {
+		n->kind = NODE_WAITDIR;
+		if (pp->kind == PATH_FILE)
+			return 0;
+		if (!vfs_state_name(pp->leaf))
+			return -ENOENT;
+		n->kind = NODE_WAIT;
+		memcpy(n->leaf, pp->leaf, strlen(pp->leaf) + 1);
+		return 0;
+	}
+	return pp->kind == PATH_FILE ? 0 : -ENOTDIR;
+}
+
+int
 vfs_resolve(struct vfs *v, const char *path, struct node *n)
 {
 	struct path_parts pp;
@@ -441,12 +356,8 @@ vfs_resolve(struct vfs *v, const char *path, struct node *n)
 	}
 	if (pp.top[0] == '.') {
 		/* reserved for the filesystem's own entries */
-		if (pp.kind == PATH_TOP && strcmp(pp.top, VFS_STATS_NAME) == 0) {
-			n->kind = NODE_STATS;
-			n->file = WS_FILE_STATUS;	/* a read-only file */
-			return 0;
-		}
-		return -ENOENT;
+		rc = dot_resolve(v, &pp, n);
+		goto out;
 	}
 	rc = vfs_list(v, &n->list, &lseq);
 	if (rc < 0)
@@ -455,160 +366,138 @@ vfs_resolve(struct vfs *v, const char *path, struct node *n)
 	if (n->ent && !vfs_tombstoned(v, n->ent->ws->id)) {
 		n->kind = NODE_WS;
 		rc = vfs_resolve_ws(v, n, lseq);
-		if (rc < 0)
-			goto fail;
 	} else if ((n->draft = vfs_find_draft(v, pp.top)) != NULL) {
 		n->kind = NODE_DRAFT;
+		n->ent = NULL;
 	} else {
 		rc = -ENOENT;
-		goto fail;
 	}
-	if (pp.kind == PATH_FILE) {
-		n->file = path_file_kind(pp.file);
-		if (n->file == WS_FILE_NONE ||
-		    (n->kind == NODE_WS && n->file == WS_FILE_SPEC) ||
-		    (n->kind == NODE_DRAFT && n->file != WS_FILE_SPEC &&
-		     n->file != WS_FILE_ERROR)) {
-			rc = -ENOENT;
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	node_release(n);
+	if (rc == 0 && pp.kind != PATH_TOP)
+		rc = vfs_resolve_child(n, &pp);
+out:
+	if (rc < 0)
+		vfs_node_release(n);
 	return rc;
 }
 
 /* ---- rendering ---------------------------------------------------------- */
 
-/* The .stats file: "key value" lines of API and cache counters. */
 static char *
-vfs_render_stats(struct vfs *v)
+vfs_ws_error(struct vfs *v, const char *id, time_t *mtime)
 {
-	static const char *const ops[API_OP_COUNT] = {
-		"list", "describe", "create", "delete", "start", "stop"
-	};
-	struct http_stats hs;
-	struct cache_stats cs;
-	unsigned long total = 0, stale;
-	size_t nws = 0, ndrafts = 0;
-	time_t last = 0;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp;
+	char *s = NULL;
 
-	http_get_stats(v->http, &hs);
-	cache_get_stats(v->cache, &cs);
 	pthread_mutex_lock(&v->mu);
-	stale = v->stale_serves;
-	if (v->last) {
-		nws = v->last->n;
-		last = v->last->built;
-	}
-	for (struct draft *d = v->drafts; d; d = d->next)
-		ndrafts++;
+	for (struct vfs_error *e = v->errors; e; e = e->next)
+		if (strcmp(e->id, id) == 0) {
+			s = model_asprintf("%s\n", e->msg);
+			*mtime = e->mtime;
+			break;
+		}
+	if (!s && v->stale_msg)
+		s = model_asprintf("%s\n", v->stale_msg);
 	pthread_mutex_unlock(&v->mu);
-	fp = open_memstream(&buf, &len);
-	if (!fp)
-		return NULL;
-	for (int i = 0; i < API_OP_COUNT; i++)
-		total += hs.requests[i];
-	fprintf(fp, "requests_total %lu\n", total);
-	for (int i = 0; i < API_OP_COUNT; i++)
-		fprintf(fp, "requests_%s %lu\n", ops[i], hs.requests[i]);
-	for (int i = 0; i < API_OP_COUNT; i++)
-		fprintf(fp, "responses_%s_2xx %lu\nresponses_%s_4xx %lu\n"
-			"responses_%s_5xx %lu\nresponses_%s_failed %lu\n",
-			ops[i], hs.status_2xx[i], ops[i], hs.status_4xx[i],
-			ops[i], hs.status_5xx[i], ops[i], hs.transport_errors[i]);
-	fprintf(fp, "retries %lu\n", hs.retries);
-	fprintf(fp, "cache_hits %lu\ncache_misses %lu\ncache_joins %lu\n"
-		"cache_errors %lu\ncache_stale_serves %lu\n",
-		cs.hits, cs.misses, cs.joins, cs.errors, stale);
-	fprintf(fp, "latency_p50_ms %.1f\nlatency_p99_ms %.1f\n",
-		hs.lat_p50_ms, hs.lat_p99_ms);
-	fprintf(fp, "last_list_refresh %lld\n", (long long)last);
-	fprintf(fp, "workspaces %zu\ndrafts %zu\n", nws, ndrafts);
-	if (fclose(fp) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return s ? s : strdup("");
 }
 
-/* The content of a file node, allocated, and its mtime. */
-static int
+static char *
+vfs_draft_error(struct draft *d, time_t *mtime)
+{
+	char *s;
+
+	pthread_mutex_lock(&d->mu);
+	s = d->error ? model_asprintf("%s\n", d->error) : strdup("");
+	if (d->error)
+		*mtime = d->error_mtime;
+	pthread_mutex_unlock(&d->mu);
+	return s;
+}
+
+/* The logs file: fetched when opened, bounded in time and size. */
+static char *
+vfs_render_logs(struct vfs *v, const struct ws *w, int *rc)
+{
+	char *text = NULL, *err = NULL;
+
+	*rc = api_logs(v->http, w->id, &text, &err);
+	if (*rc < 0) {
+		log_msg(LOG_LVL_ERR, "logs of %s: %s", w->id, err ? err : strerror(-*rc));
+		vfs_set_error(v, w->id, err ? err : strerror(-*rc));
+	}
+	free(err);
+	return text;
+}
+
+int
 vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	   time_t *mtime)
 {
-	const struct ws *w = n->kind == NODE_WS ? n->cur->ws : NULL;
+	const struct ws *w = n->cur ? n->cur->ws : NULL;
 	char *s = NULL;
+	int rc = 0;
 
-	*mtime = n->kind == NODE_WS ? n->cur->mtime : v->started;
-	if (n->kind == NODE_STATS) {
-		s = vfs_render_stats(v);
+	*mtime = n->cur ? n->cur->mtime : v->started;
+	switch (n->kind) {
+	case NODE_STATS:
+		s = dot_render_stats(v);
 		*mtime = time(NULL);
-		goto done;
-	}
-	switch (n->file) {
-	case WS_FILE_STATUS_JSON:
-		s = malloc(w->json_len + 1);
-		if (s)
-			memcpy(s, w->json, w->json_len + 1);
 		break;
-	case WS_FILE_STATUS:
-		s = model_asprintf("%s\n", w->status);
+	case NODE_TSV:
+		s = dot_render_tsv(v);
 		break;
-	case WS_FILE_ID:
-		s = model_asprintf("%s\n", w->id);
+	case NODE_CTL:
+		s = strdup(vfs_ctl_help);
 		break;
-	case WS_FILE_CONTROL:
-		s = strdup(vfs_control_help);
+	case NODE_TPL:
+		s = strdup(model_templates_json(n->tpl, (size_t)n->tpl_idx));
 		break;
-	case WS_FILE_ERROR:
-		if (n->kind == NODE_DRAFT) {
-			pthread_mutex_lock(&n->draft->mu);
-			s = model_asprintf("%s%s", n->draft->error ? n->draft->error : "",
-					   n->draft->error ? "\n" : "");
-			if (n->draft->error)
-				*mtime = n->draft->error_mtime;
-			pthread_mutex_unlock(&n->draft->mu);
+	case NODE_WAIT:
+		s = strdup("");
+		break;
+	case NODE_TEMP:
+		return draft_render_temp(n->draft, n->leaf, out, len, mtime);
+	case NODE_DRAFT:
+		if (n->file == WS_FILE_SPEC)
+			return draft_render_spec(v, n->draft, out, len, mtime);
+		if (n->file == WS_FILE_ERROR)
+			s = vfs_draft_error(n->draft, mtime);
+		else
+			return -EISDIR;
+		break;
+	case NODE_WS:
+		switch (n->file) {
+		case WS_FILE_STATUS_JSON:
+			s = malloc(w->json_len + 1);
+			if (s)
+				memcpy(s, w->json, w->json_len + 1);
 			break;
+		case WS_FILE_STATUS:
+			s = model_asprintf("%s\n", w->status);
+			break;
+		case WS_FILE_ID:
+			s = model_asprintf("%s\n", w->id);
+			break;
+		case WS_FILE_CONTROL:
+			s = strdup(vfs_control_help);
+			break;
+		case WS_FILE_ERROR:
+			s = vfs_ws_error(v, w->id, mtime);
+			break;
+		case WS_FILE_ACCESS:
+			s = strdup(w->access);
+			break;
+		case WS_FILE_LOGS:
+			s = vfs_render_logs(v, w, &rc);
+			if (rc < 0)
+				return rc;
+			break;
+		default:
+			return -EISDIR;
 		}
-		pthread_mutex_lock(&v->mu);
-		for (struct vfs_error *e = v->errors; e; e = e->next)
-			if (strcmp(e->id, w->id) == 0) {
-				s = model_asprintf("%s\n", e->msg);
-				*mtime = e->mtime;
-				break;
-			}
-		if (!s && v->stale_msg)
-			s = model_asprintf("%s\n", v->stale_msg);
-		pthread_mutex_unlock(&v->mu);
-		if (!s)
-			s = strdup("");
-		break;
-	case WS_FILE_SPEC:
-		pthread_mutex_lock(&n->draft->mu);
-		*mtime = n->draft->mtime;
-		if (n->draft->len > 0) {
-			s = malloc(n->draft->len + 1);
-			if (s) {
-				memcpy(s, n->draft->buf, n->draft->len);
-				s[n->draft->len] = '\0';
-			}
-			*len = n->draft->len;
-			pthread_mutex_unlock(&n->draft->mu);
-			*out = s;
-			return s ? 0 : -ENOMEM;
-		}
-		pthread_mutex_unlock(&n->draft->mu);
-		s = model_spec_skeleton(n->draft->name, v->cluster);
 		break;
 	default:
-		return -ENOENT;
+		return -EISDIR;
 	}
-done:
 	if (!s)
 		return -ENOMEM;
 	*out = s;
@@ -616,36 +505,36 @@ done:
 	return 0;
 }
 
-static void
-vfs_node_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
+static int
+vfs_is_dir(const struct node *n)
 {
-	memset(a, 0, sizeof(*a));
-	a->is_dir = 1;
-	a->mode = 0755;
 	switch (n->kind) {
 	case NODE_ROOT:
-		a->mtime = v->started;
-		break;
+	case NODE_WAITDIR:
+	case NODE_BYID_DIR:
+	case NODE_BYCL_DIR:
+	case NODE_BYCL_CLUSTER:
+	case NODE_TPL_DIR:
+		return 1;
 	case NODE_WS:
-		a->mtime = n->cur->ws->created ? n->cur->ws->created : v->started;
-		break;
 	case NODE_DRAFT:
-		pthread_mutex_lock(&n->draft->mu);
-		a->mtime = n->draft->mtime;
-		pthread_mutex_unlock(&n->draft->mu);
-		break;
-	case NODE_STATS:
-		a->mtime = time(NULL);
-		break;
+		return n->file == WS_FILE_NONE;
+	default:
+		return 0;
 	}
 }
 
 static int
-vfs_file_writable(enum ws_file f)
+vfs_is_writable(const struct node *n)
 {
-	return f == WS_FILE_CONTROL || f == WS_FILE_SPEC;
+	return n->kind == NODE_CTL || n->kind == NODE_TEMP ||
+	       (n->kind == NODE_WS && n->file == WS_FILE_CONTROL) ||
+	       (n->kind == NODE_DRAFT && n->file == WS_FILE_SPEC);
 }
 
+/* Attributes; the size of a file is its current rendering's, except for
+ * logs and wait files, which cost an API call or block (size 0: they are
+ * read with direct I/O to the end anyway). */
 static int
 vfs_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
 {
@@ -653,16 +542,37 @@ vfs_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
 	size_t len;
 	int rc;
 
-	vfs_node_attr(v, n, a);
-	if (n->file == WS_FILE_NONE)
+	memset(a, 0, sizeof(*a));
+	a->mtime = v->started;
+	if (n->kind == NODE_LINK) {
+		a->is_link = 1;
+		a->mode = 0777;
+		a->size = (off_t)strlen(n->target);
+		a->mtime = n->cur->ws->created ? n->cur->ws->created : v->started;
 		return 0;
+	}
+	if (vfs_is_dir(n)) {
+		a->is_dir = 1;
+		a->mode = 0755;
+		if (n->kind == NODE_WS || n->kind == NODE_WAITDIR)
+			a->mtime = n->cur->ws->created ? n->cur->ws->created : v->started;
+		if (n->kind == NODE_DRAFT) {
+			pthread_mutex_lock(&n->draft->mu);
+			a->mtime = n->draft->mtime;
+			pthread_mutex_unlock(&n->draft->mu);
+		}
+		return 0;
+	}
+	a->mode = vfs_is_writable(n) ? 0644 : 0444;
+	if ((n->kind == NODE_WS && n->file == WS_FILE_LOGS) || n->kind == NODE_WAIT) {
+		a->mtime = n->cur->mtime;
+		return 0;
+	}
 	rc = vfs_render(v, n, &s, &len, &a->mtime);
 	if (rc < 0)
 		return rc;
 	free(s);
-	a->is_dir = 0;
 	a->size = (off_t)len;
-	a->mode = vfs_file_writable(n->file) ? 0644 : 0444;
 	return 0;
 }
 
@@ -677,24 +587,47 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 		.clock = cfg->clock,
 		.clock_arg = cfg->clock_arg,
 	};
+	struct cache_hooks tpl_hooks = hooks;
 	struct vfs *v = calloc(1, sizeof(*v));
 
 	if (!v)
 		return NULL;
+	tpl_hooks.ref = vfs_tpl_ref;
+	tpl_hooks.unref = vfs_tpl_unref;
 	v->ttl_ms = cfg->ttl_ms;
 	v->ro = cfg->ro;
 	v->max_stale_ms = cfg->max_stale_ms;
+	v->wait_timeout_ms = cfg->wait_timeout_ms > 0 ? cfg->wait_timeout_ms : 600000;
+	v->wait_interval_ms = cfg->wait_interval_ms > 0 ? cfg->wait_interval_ms : 1000;
 	v->clock = cfg->clock;
 	v->clock_arg = cfg->clock_arg;
+	v->interrupted = cfg->interrupted;
+	v->poll_notify = cfg->poll_notify;
+	v->poll_destroy = cfg->poll_destroy;
 	v->http = h;
 	v->started = time(NULL);
 	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->poll_cv, NULL);
+	/* templates change rarely: keep them ten times the list's TTL */
 	if ((cfg->cluster && !(v->cluster = strdup(cfg->cluster))) ||
-	    !(v->cache = cache_new(cfg->ttl_ms, &hooks))) {
+	    !(v->cache = cache_new(cfg->ttl_ms, &hooks)) ||
+	    !(v->tpl_cache = cache_new(cfg->ttl_ms * 10, &tpl_hooks))) {
 		vfs_free(v);
 		return NULL;
 	}
 	return v;
+}
+
+int
+vfs_start(struct vfs *v)
+{
+	return wait_start(v);
+}
+
+void
+vfs_stop(struct vfs *v)
+{
+	wait_stop(v);
 }
 
 void
@@ -726,6 +659,8 @@ vfs_free(struct vfs *v)
 	snap_unref(v->last);
 	free(v->stale_msg);
 	cache_free(v->cache);
+	cache_free(v->tpl_cache);
+	pthread_cond_destroy(&v->poll_cv);
 	pthread_mutex_destroy(&v->mu);
 	free(v->cluster);
 	free(v);
@@ -747,90 +682,172 @@ vfs_getattr(struct vfs *v, const char *path, struct vfs_attr *a)
 	if (rc < 0)
 		return rc;
 	rc = vfs_attr(v, &n, a);
-	node_release(&n);
+	vfs_node_release(&n);
 	return rc;
+}
+
+int
+vfs_readlink(struct vfs *v, const char *path, char *buf, size_t size)
+{
+	struct node n;
+	int rc;
+
+	rc = vfs_resolve(v, path, &n);
+	if (rc < 0)
+		return rc;
+	if (n.kind != NODE_LINK) {
+		rc = -EINVAL;
+	} else if (size > 0) {
+		snprintf(buf, size, "%s", n.target);
+	}
+	vfs_node_release(&n);
+	return rc;
+}
+
+/* Fill the children of a workspace, wait or draft directory. */
+static int
+vfs_readdir_children(struct vfs *v, struct node *n, vfs_fill_fn fill, void *ctx)
+{
+	struct vfs_attr a;
+	struct node child;
+
+	if (n->kind == NODE_WAITDIR)
+		return 0;	/* never listed: find and grep -r must not block */
+	for (int f = 0; f < WS_FILE_COUNT; f++) {
+		child = *n;
+		child.file = (enum ws_file)f;
+		if (n->kind == NODE_WS && f == WS_FILE_SPEC)
+			continue;
+		if (n->kind == NODE_DRAFT && f != WS_FILE_SPEC && f != WS_FILE_ERROR)
+			continue;
+		if (f == WS_FILE_WAIT)
+			child.kind = NODE_WAITDIR;
+		if (vfs_attr(v, &child, &a) < 0)
+			continue;
+		if (fill(ctx, path_file_name(child.file), &a))
+			return 0;
+	}
+	if (n->kind == NODE_DRAFT) {
+		pthread_mutex_lock(&n->draft->mu);
+		for (struct draft_temp *t = n->draft->temps; t; t = t->next) {
+			memset(&a, 0, sizeof(a));
+			a.mode = 0644;
+			a.size = (off_t)t->len;
+			a.mtime = t->mtime;
+			if (fill(ctx, t->name, &a))
+				break;
+		}
+		pthread_mutex_unlock(&n->draft->mu);
+	}
+	return 0;
+}
+
+static int
+vfs_readdir_root(struct vfs *v, vfs_fill_fn fill, void *ctx)
+{
+	struct vfs_attr a = { .is_dir = 1, .mode = 0755 };
+	struct snap *s = NULL;
+	unsigned long seq;
+	int rc;
+
+	rc = vfs_list(v, &s, &seq);
+	if (rc == -ENOENT)
+		rc = -EIO;	/* readdir(3) would take ENOENT for "empty" */
+	if (rc < 0)
+		return rc;
+	if (dot_fill_root(v, fill, ctx))
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct snap_ent *e = &s->v[i];
+
+		if (vfs_tombstoned(v, e->ws->id))
+			continue;
+		a.mtime = e->ws->created ? e->ws->created : v->started;
+		if (fill(ctx, e->dirname, &a))
+			goto out;
+	}
+	pthread_mutex_lock(&v->mu);
+	for (struct draft *d = v->drafts; d; d = d->next) {
+		if (snap_find_dir(s, d->dirname))
+			continue;	/* a workspace took the name */
+		a.mtime = v->started;
+		if (fill(ctx, d->dirname, &a))
+			break;
+	}
+	pthread_mutex_unlock(&v->mu);
+out:
+	snap_unref(s);
+	return 0;
 }
 
 int
 vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx)
 {
 	struct vfs_attr a;
-	struct node n, child;
+	struct node n;
 	int rc;
 
 	rc = vfs_resolve(v, path, &n);
 	if (rc < 0)
 		return rc;
-	if (n.file != WS_FILE_NONE) {
-		node_release(&n);
+	if (!vfs_is_dir(&n)) {
+		vfs_node_release(&n);
 		return -ENOTDIR;
 	}
-	vfs_node_attr(v, &n, &a);
+	vfs_attr(v, &n, &a);
 	if (fill(ctx, ".", &a) || fill(ctx, "..", &a))
 		goto out;
-	if (n.kind == NODE_ROOT) {
-		struct snap *s = NULL;
-		unsigned long seq;
-		struct draft *d;
-
-		rc = vfs_list(v, &s, &seq);
-		if (rc == -ENOENT)
-			rc = -EIO;	/* readdir(3) would take ENOENT for "empty" */
-		if (rc < 0)
-			goto out;
-		{
-			struct node sn = { .kind = NODE_STATS, .file = WS_FILE_STATUS };
-
-			if (vfs_attr(v, &sn, &a) == 0 && fill(ctx, VFS_STATS_NAME, &a))
-				goto done_root;
-			a.is_dir = 1;
-			a.mode = 0755;
-			a.size = 0;
-		}
-		for (size_t i = 0; i < s->n; i++) {
-			const struct snap_ent *e = &s->v[i];
-
-			if (vfs_tombstoned(v, e->ws->id))
-				continue;
-			a.mtime = e->ws->created ? e->ws->created : v->started;
-			if (fill(ctx, e->dirname, &a))
-				break;
-		}
-		pthread_mutex_lock(&v->mu);
-		for (d = v->drafts; d; d = d->next) {
-			if (snap_find_dir(s, d->dirname))
-				continue;	/* a workspace took the name */
-			a.mtime = v->started;
-			if (fill(ctx, d->dirname, &a))
-				break;
-		}
-		pthread_mutex_unlock(&v->mu);
-done_root:
-		snap_unref(s);
-		goto out;
-	}
-	for (int f = 0; f < WS_FILE_COUNT; f++) {
-		child = n;
-		child.file = (enum ws_file)f;
-		if (n.kind == NODE_WS && f == WS_FILE_SPEC)
-			continue;
-		if (n.kind == NODE_DRAFT && f != WS_FILE_SPEC && f != WS_FILE_ERROR)
-			continue;
-		if (vfs_attr(v, &child, &a) < 0)
-			continue;
-		if (fill(ctx, path_file_name(child.file), &a))
-			break;
+	switch (n.kind) {
+	case NODE_ROOT:
+		rc = vfs_readdir_root(v, fill, ctx);
+		break;
+	case NODE_BYID_DIR:
+	case NODE_BYCL_DIR:
+	case NODE_BYCL_CLUSTER:
+	case NODE_TPL_DIR:
+		rc = dot_readdir(v, &n, fill, ctx);
+		break;
+	default:
+		rc = vfs_readdir_children(v, &n, fill, ctx);
+		break;
 	}
 out:
-	node_release(&n);
+	vfs_node_release(&n);
 	return rc;
+}
+
+static struct vfs_file *
+vfs_file_new(const struct node *n, const char *path)
+{
+	struct vfs_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->kind = n->kind;
+	f->file = n->file;
+	f->path = strdup(path);
+	if (n->cur && !(f->id = strdup(n->cur->ws->id)))
+		f->path = (free(f->path), NULL);
+	if (n->draft) {
+		f->draft = n->draft;
+		draft_ref(f->draft);
+	}
+	if (n->kind == NODE_TEMP && !(f->temp = strdup(n->leaf)))
+		f->path = (free(f->path), NULL);
+	if (!f->path) {
+		free(f->id);
+		draft_unref(f->draft);
+		free(f);
+		return NULL;
+	}
+	return f;
 }
 
 int
 vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 {
 	int writing = (flags & O_ACCMODE) != O_RDONLY;
-	struct vfs_file *f;
+	struct vfs_file *f = NULL;
 	struct node n;
 	time_t mtime;
 	int rc;
@@ -839,7 +856,7 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 	rc = vfs_resolve(v, path, &n);
 	if (rc < 0)
 		return rc;
-	if (n.file == WS_FILE_NONE) {
+	if (vfs_is_dir(&n)) {
 		rc = -EISDIR;
 		goto out;
 	}
@@ -847,41 +864,81 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 		rc = -EROFS;
 		goto out;
 	}
-	if (writing && !vfs_file_writable(n.file)) {
+	if (writing && !vfs_is_writable(&n)) {
 		rc = -EACCES;
 		goto out;
 	}
-	f = calloc(1, sizeof(*f));
+	if (n.kind == NODE_WAIT) {
+		rc = wait_for_state(v, n.ent->dirname, n.ent->ws->id, n.leaf);
+		if (rc < 0)
+			goto out;
+	}
+	f = vfs_file_new(&n, path);
 	if (!f) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	f->kind = n.kind;
-	f->file = n.file;
-	if (n.kind == NODE_WS && !(f->id = strdup(n.ent->ws->id)))
-		rc = -ENOMEM;
-	if (n.kind == NODE_DRAFT) {
-		f->draft = n.draft;
-		__atomic_add_fetch(&f->draft->refs, 1, __ATOMIC_RELAXED);
-	}
 	/* libfuse asks for atomic O_TRUNC: the truncate comes with the open */
-	if (rc == 0 && writing && (flags & O_TRUNC))
+	if (writing && (flags & O_TRUNC))
 		rc = vfs_truncate(v, path, 0, f);
-	if (rc == 0 && !(flags & O_WRONLY))
+	if (rc == 0 && n.kind == NODE_WAIT)
+		f->content = model_asprintf("%s\n", n.leaf);
+	else if (rc == 0 && (flags & O_ACCMODE) != O_WRONLY)
 		rc = vfs_render(v, &n, &f->content, &f->len, &mtime);
+	if (rc == 0 && n.kind == NODE_WAIT)
+		f->len = f->content ? strlen(f->content) : 0;
+	if (rc == 0 && n.kind == NODE_WS && n.file == WS_FILE_STATUS &&
+	    !(f->status = strdup(n.cur->ws->status)))
+		rc = -ENOMEM;
 	if (rc < 0) {
 		vfs_release(v, f);
 		goto out;
 	}
 	*out = f;
 out:
-	node_release(&n);
+	vfs_node_release(&n);
 	return rc;
 }
 
-int
-vfs_read(struct vfs_file *f, char *buf, size_t size, off_t off)
+/* A read from the start of a handle that was read or polled before gets
+ * the current content (as sysfs files do after poll + lseek(0)). */
+static int
+vfs_refresh_handle(struct vfs *v, struct vfs_file *f)
 {
+	struct node n;
+	char *s = NULL;
+	size_t len = 0;
+	time_t mtime;
+	int rc;
+
+	if (f->kind == NODE_WAIT || (f->kind == NODE_WS && f->file == WS_FILE_LOGS))
+		return 0;	/* these are one-shot */
+	rc = vfs_resolve(v, f->path, &n);
+	if (rc < 0)
+		return rc;
+	rc = vfs_render(v, &n, &s, &len, &mtime);
+	if (rc == 0 && f->status && n.cur) {
+		free(f->status);
+		f->status = strdup(n.cur->ws->status);
+	}
+	vfs_node_release(&n);
+	if (rc < 0)
+		return rc;
+	free(f->content);
+	f->content = s;
+	f->len = len;
+	return 0;
+}
+
+int
+vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
+{
+	if (off == 0 && f->reads++ > 0) {
+		int rc = vfs_refresh_handle(v, f);
+
+		if (rc < 0)
+			return rc;
+	}
 	if (!f->content || off < 0 || (size_t)off >= f->len)
 		return 0;
 	if (size > f->len - (size_t)off)
@@ -929,251 +986,135 @@ fail:
 	return rc;
 }
 
-static int
-vfs_all_space(const char *buf, size_t size)
-{
-	for (size_t i = 0; i < size; i++)
-		if (!isspace((unsigned char)buf[i]))
-			return 0;
-	return 1;
-}
-
-/* A create failed without a clear answer: list (bypassing the cache) and
- * look for a workspace of the draft's name that the last listing did not
- * have. Returns 0 with *id when it was created after all, else rc with an
- * explanation in *err. Never creates anything itself. */
-static int
-vfs_reconcile_create(struct vfs *v, struct draft *d, int rc, char **id,
-		     char **err)
-{
-	struct ws **arr = NULL;
-	struct snap *prev;
-	char *lerr = NULL, *why = *err;
-	size_t n = 0, found = 0;
-	int lrc;
-
-	lrc = api_list(v->http, v->cluster, &arr, &n, &lerr);
-	pthread_mutex_lock(&v->mu);
-	prev = v->last ? snap_ref(v->last) : NULL;
-	pthread_mutex_unlock(&v->mu);
-	for (size_t i = 0; lrc == 0 && i < n; i++) {
-		if (strcmp(arr[i]->name, d->name) != 0 ||
-		    (prev && snap_find_id(prev, arr[i]->id)))
-			continue;
-		if (found++ == 0)
-			*id = strdup(arr[i]->id);
-	}
-	snap_unref(prev);
-	model_ws_array_free(arr, n);
-	if (lrc < 0) {
-		*err = model_asprintf("create outcome unknown (%s) and listing failed (%s); "
-				      "check with ls before writing spec.json again",
-				      why ? why : strerror(-rc), lerr ? lerr : strerror(-lrc));
-	} else if (found == 1 && *id) {
-		log_msg(LOG_LVL_WARN, "draft %s: create reply lost (%s); the listing shows it was created as %s",
-			d->dirname, why ? why : strerror(-rc), *id);
-		*err = NULL;
-		rc = 0;
-	} else if (found > 1) {
-		free(*id);
-		*id = NULL;
-		*err = model_asprintf("create outcome unknown (%s); the listing shows %zu new workspaces of this name",
-				      why ? why : strerror(-rc), found);
-	} else {
-		*err = model_asprintf("create failed (%s); the listing confirms nothing was created, "
-				      "write spec.json again to retry", why ? why : strerror(-rc));
-	}
-	free(why);
-	free(lerr);
-	return rc;
-}
-
-static int
-vfs_write_spec(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
-	       off_t off)
-{
-	struct draft *d = f->draft;
-	char *body = NULL, *err = NULL, *id = NULL;
-	int rc, unknown = 0;
-	size_t end;
-
-	pthread_mutex_lock(&d->mu);
-	if (d->state == DRAFT_CREATED) {
-		rc = vfs_all_space(buf, size) ? (int)size : -EBUSY;
-		pthread_mutex_unlock(&d->mu);
-		return rc;
-	}
-	if (d->state == DRAFT_CREATING) {
-		pthread_mutex_unlock(&d->mu);
-		return -EBUSY;
-	}
-	if (off < 0 || (size_t)off > MODEL_SPEC_MAX ||
-	    size > MODEL_SPEC_MAX - (size_t)off) {
-		pthread_mutex_unlock(&d->mu);
-		err = model_asprintf("spec.json: over the %d-byte limit", MODEL_SPEC_MAX);
-		rc = -EFBIG;
-		goto fail;
-	}
-	end = (size_t)off + size;
-	if (end > d->len) {
-		char *p = realloc(d->buf, end + 1);
-
-		if (!p) {
-			pthread_mutex_unlock(&d->mu);
-			return -ENOMEM;
-		}
-		d->buf = p;
-		memset(d->buf + d->len, 0, end - d->len);
-		d->len = end;
-	}
-	memcpy(d->buf + off, buf, size);
-	d->mtime = time(NULL);
-	f->wrote = 1;
-	f->create_rc = 0;
-	if (!model_spec_complete(d->buf, d->len)) {
-		pthread_mutex_unlock(&d->mu);
-		return (int)size;
-	}
-	rc = model_spec_build(d->buf, d->len, d->name, v->cluster, &body, &err);
-	if (rc < 0) {
-		pthread_mutex_unlock(&d->mu);
-		goto fail;
-	}
-	d->state = DRAFT_CREATING;
-	pthread_mutex_unlock(&d->mu);
-
-	rc = api_create(v->http, body, &id, &unknown, &err);
-	free(body);
-	if (rc < 0 && unknown)
-		rc = vfs_reconcile_create(v, d, rc, &id, &err);
-
-	pthread_mutex_lock(&d->mu);
-	d->state = rc < 0 ? DRAFT_EDIT : DRAFT_CREATED;
-	pthread_mutex_unlock(&d->mu);
-	if (rc < 0)
-		goto fail;
-	log_msg(LOG_LVL_INFO, "workspace %s created with id %s", d->dirname, id);
-	draft_set_error(d, NULL);
-	/* the directory now shows the real workspace */
-	vfs_remove_draft(v, d);
-	cache_invalidate(v->cache, VFS_LIST_KEY);
-	free(id);
-	return (int)size;
-fail:
-	log_msg(LOG_LVL_ERR, "draft %s: %s", d->dirname, err ? err : strerror(-rc));
-	draft_set_error(d, err ? err : strerror(-rc));
-	f->create_rc = rc;
-	free(err);
-	return rc;
-}
-
 int
 vfs_write(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	  off_t off)
 {
 	if (v->ro)
 		return -EROFS;
-	if (f->file == WS_FILE_CONTROL && f->kind == NODE_WS)
-		return vfs_write_control(v, f, buf, size);
-	if (f->file == WS_FILE_SPEC && f->kind == NODE_DRAFT)
-		return vfs_write_spec(v, f, buf, size, off);
+	switch (f->kind) {
+	case NODE_WS:
+		if (f->file == WS_FILE_CONTROL)
+			return vfs_write_control(v, f, buf, size);
+		break;
+	case NODE_DRAFT:
+		if (f->file == WS_FILE_SPEC)
+			return draft_write_spec(v, f, buf, size, off);
+		break;
+	case NODE_TEMP:
+		return draft_temp_write(f->draft, f->temp, buf, size, off);
+	case NODE_CTL:
+		return dot_write_ctl(v, buf, size);
+	default:
+		break;
+	}
 	return -EBADF;
 }
 
 int
 vfs_flush(struct vfs *v, struct vfs_file *f)
 {
-	int rc = 0;
-
 	(void)v;
-	if (f->kind != NODE_DRAFT || f->file != WS_FILE_SPEC || !f->wrote)
-		return 0;
-	pthread_mutex_lock(&f->draft->mu);
-	if (f->draft->state != DRAFT_CREATED) {
-		if (f->create_rc < 0) {
-			rc = f->create_rc;
-		} else {
-			rc = -EINVAL;
-			free(f->draft->error);
-			f->draft->error = strdup("spec.json: the bytes written do not form one complete JSON object");
-			f->draft->error_mtime = time(NULL);
-		}
-	}
-	pthread_mutex_unlock(&f->draft->mu);
-	if (rc == -EINVAL && f->create_rc == 0)
-		log_msg(LOG_LVL_ERR, "draft %s: spec.json incomplete at close",
-			f->draft->dirname);
-	return rc;
+	return draft_flush(f);
 }
 
 void
 vfs_release(struct vfs *v, struct vfs_file *f)
 {
-	(void)v;
 	if (!f)
 		return;
+	if (f->status && v->poll_destroy)
+		wait_forget_poller(v, f);
+	free(f->path);
 	free(f->content);
 	free(f->id);
+	free(f->status);
+	free(f->temp);
 	draft_unref(f->draft);
 	free(f);
 }
 
 int
+vfs_poll(struct vfs *v, struct vfs_file *f, void *ph, unsigned *revents)
+{
+	struct node n;
+	int rc;
+
+	*revents = POLLIN | POLLRDNORM;
+	if (f->kind != NODE_WS || f->file != WS_FILE_STATUS || !f->status) {
+		if (ph)
+			v->poll_destroy(ph);
+		return 0;
+	}
+	rc = vfs_resolve(v, f->path, &n);
+	if (rc < 0 || n.kind != NODE_WS || strcmp(n.cur->ws->status, f->status) != 0) {
+		/* changed (or gone) since this handle last read it */
+		*revents |= POLLPRI | POLLERR;
+		if (ph)
+			v->poll_destroy(ph);
+	} else if (ph) {
+		rc = wait_add_poller(v, f, f->id, f->status, ph);
+		if (rc < 0)
+			v->poll_destroy(ph);
+	}
+	vfs_node_release(&n);
+	return 0;
+}
+
+int
 vfs_truncate(struct vfs *v, const char *path, off_t size, struct vfs_file *f)
 {
-	struct draft *d = NULL;
 	struct node n = { 0 };
-	enum ws_file file;
 	int rc = 0;
 
 	if (v->ro)
 		return -EROFS;
-	if (f) {
-		file = f->file;
-		if (f->draft) {
-			d = f->draft;
-			__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
-		}
-	} else {
+	if (!f) {
 		rc = vfs_resolve(v, path, &n);
 		if (rc < 0)
 			return rc;
-		file = n.file;
-		d = n.draft;
-		n.draft = NULL;
-		node_release(&n);
-	}
-	if (file == WS_FILE_CONTROL) {
-		rc = 0;	/* "echo cmd > control" truncates first */
-	} else if (file == WS_FILE_SPEC && d) {
-		pthread_mutex_lock(&d->mu);
-		if (d->state != DRAFT_EDIT) {
-			rc = -EBUSY;
-		} else if (size < 0 || size > MODEL_SPEC_MAX) {
-			rc = -EFBIG;
-		} else if ((size_t)size <= d->len) {
-			d->len = (size_t)size;
-			d->mtime = time(NULL);
-		} else {
-			char *p = realloc(d->buf, (size_t)size + 1);
-
-			if (!p) {
-				rc = -ENOMEM;
-			} else {
-				memset(p + d->len, 0, (size_t)size - d->len);
-				d->buf = p;
-				d->len = (size_t)size;
-				d->mtime = time(NULL);
-			}
-		}
-		pthread_mutex_unlock(&d->mu);
-	} else if (file == WS_FILE_NONE) {
-		rc = -EISDIR;
 	} else {
-		rc = -EACCES;
+		n.kind = f->kind;
+		n.file = f->file;
 	}
-	draft_unref(d);
+	if (n.kind == NODE_CTL || (n.kind == NODE_WS && n.file == WS_FILE_CONTROL))
+		rc = 0;	/* "echo cmd > control" truncates first */
+	else if (n.kind == NODE_DRAFT && n.file == WS_FILE_SPEC)
+		rc = draft_truncate_spec(f ? f->draft : n.draft, size);
+	else if (n.kind == NODE_TEMP)
+		rc = draft_temp_truncate(f ? f->draft : n.draft, f ? f->temp : n.leaf, size);
+	else if (vfs_is_dir(&n))
+		rc = -EISDIR;
+	else
+		rc = -EACCES;
+	if (!f)
+		vfs_node_release(&n);
 	return rc;
+}
+
+int
+vfs_create(struct vfs *v, const char *path, int flags, struct vfs_file **out)
+{
+	struct path_parts pp;
+	struct draft *d;
+	int rc;
+
+	*out = NULL;
+	if (v->ro)
+		return -EROFS;
+	rc = path_split(path, &pp);
+	if (rc < 0)
+		return rc;
+	/* only a draft takes new files: an editor's temporary ones */
+	if (pp.kind != PATH_FILE || pp.top[0] == '.' || !(d = vfs_find_draft(v, pp.top)))
+		return -EPERM;
+	rc = draft_temp_create(d, pp.file);
+	draft_unref(d);
+	if (rc == -EEXIST && !(flags & O_EXCL))
+		rc = 0;
+	if (rc < 0)
+		return rc;
+	return vfs_open(v, path, flags & ~O_CREAT, out);
 }
 
 int
@@ -1194,7 +1135,7 @@ vfs_mkdir(struct vfs *v, const char *path)
 		return pp.kind == PATH_ROOT ? -EEXIST : -EPERM;
 	rc = vfs_resolve(v, path, &n);
 	if (rc == 0) {
-		node_release(&n);
+		vfs_node_release(&n);
 		return -EEXIST;
 	}
 	if (rc != -ENOENT)
@@ -1204,26 +1145,18 @@ vfs_mkdir(struct vfs *v, const char *path)
 			pp.top);
 		return -EINVAL;
 	}
-	d = calloc(1, sizeof(*d));
-	if (!d || !(d->dirname = strdup(pp.top)) || !(d->name = strdup(name))) {
-		if (d) {
-			free(d->dirname);
-			free(d);
-		}
+	d = draft_new(pp.top, name);
+	if (!d)
 		return -ENOMEM;
-	}
-	d->refs = 1;
-	d->mtime = time(NULL);
-	pthread_mutex_init(&d->mu, NULL);
+	rc = 0;
 	pthread_mutex_lock(&v->mu);
 	for (struct draft *o = v->drafts; o; o = o->next)
 		if (strcmp(o->dirname, d->dirname) == 0)
 			rc = -EEXIST;	/* a racing mkdir won */
-	if (rc == 0 || rc == -ENOENT) {
+	if (rc == 0) {
 		d->next = v->drafts;
 		v->drafts = d;
 		d = NULL;
-		rc = 0;
 	}
 	pthread_mutex_unlock(&v->mu);
 	draft_unref(d);
@@ -1248,8 +1181,12 @@ vfs_rmdir(struct vfs *v, const char *path)
 		rc = -EBUSY;
 		goto out;
 	}
-	if (n.file != WS_FILE_NONE) {
+	if (!vfs_is_dir(&n)) {
 		rc = -ENOTDIR;
+		goto out;
+	}
+	if (n.kind != NODE_WS && n.kind != NODE_DRAFT) {
+		rc = -EPERM;
 		goto out;
 	}
 	if (n.kind == NODE_DRAFT) {
@@ -1286,8 +1223,46 @@ vfs_rmdir(struct vfs *v, const char *path)
 	}
 	cache_invalidate(v->cache, VFS_LIST_KEY);
 out:
-	node_release(&n);
+	vfs_node_release(&n);
 	return rc;
+}
+
+int
+vfs_unlink(struct vfs *v, const char *path)
+{
+	struct node n;
+	int rc;
+
+	if (v->ro)
+		return -EROFS;
+	rc = vfs_resolve(v, path, &n);
+	if (rc < 0)
+		return rc;
+	rc = n.kind == NODE_TEMP ? draft_temp_unlink(n.draft, n.leaf)
+	     : vfs_is_dir(&n) ? -EISDIR : -EPERM;
+	vfs_node_release(&n);
+	return rc;
+}
+
+int
+vfs_rename(struct vfs *v, const char *from, const char *to)
+{
+	struct path_parts a, b;
+	struct draft *d;
+	int rc;
+
+	if (v->ro)
+		return -EROFS;
+	if (path_split(from, &a) < 0 || path_split(to, &b) < 0)
+		return -EPERM;
+	/* within one draft: editors save through temporary files */
+	if (a.kind == PATH_FILE && b.kind == PATH_FILE && a.top[0] != '.' &&
+	    strcmp(a.top, b.top) == 0 && (d = vfs_find_draft(v, a.top)) != NULL) {
+		rc = draft_rename(v, d, a.file, b.file);
+		draft_unref(d);
+		return rc;
+	}
+	return vfs_refuse(v, from);
 }
 
 int
@@ -1299,6 +1274,21 @@ vfs_refuse(struct vfs *v, const char *path)
 	rc = vfs_resolve(v, path, &n);
 	if (rc < 0)
 		return rc;
-	node_release(&n);
+	vfs_node_release(&n);
 	return v->ro ? -EROFS : -EPERM;
+}
+
+int
+vfs_chmod(struct vfs *v, const char *path)
+{
+	struct node n;
+	int rc;
+
+	rc = vfs_resolve(v, path, &n);
+	if (rc < 0)
+		return rc;
+	/* an editor may chmod or chown its temporary file: allowed, ignored */
+	rc = n.kind == NODE_TEMP ? 0 : v->ro ? -EROFS : -EPERM;
+	vfs_node_release(&n);
+	return rc;
 }

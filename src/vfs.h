@@ -21,12 +21,18 @@ struct vfs_cfg {
 	long long ttl_ms;	/* cache_ttl */
 	int ro;			/* refuse every mutation with EROFS */
 	long long max_stale_ms;	/* serve the last listing this long when refreshes fail */
+	long long wait_timeout_ms;	/* wait/STATE gives up after this (0: 600 s) */
+	long long wait_interval_ms;	/* and asks the API this often (0: 1 s) */
 	cache_clock_fn clock;	/* NULL: monotonic */
 	void *clock_arg;
+	int (*interrupted)(void);	/* has the caller given up? (may be NULL) */
+	void (*poll_notify)(void *ph);	/* wake a poller and free ph (NULL: no poll) */
+	void (*poll_destroy)(void *ph);	/* free ph without waking */
 };
 
 struct vfs_attr {
 	int is_dir;
+	int is_link;
 	mode_t mode;		/* permission bits only */
 	off_t size;
 	time_t mtime;
@@ -39,13 +45,29 @@ typedef int (*vfs_fill_fn)(void *ctx, const char *name, const struct vfs_attr *a
 struct vfs *vfs_new(const struct vfs_cfg *cfg, struct http *h);
 /* Free the state; no call may be in flight. */
 void vfs_free(struct vfs *v);
+/* Start and stop the background thread (poll notifications); call from
+ * the FUSE init and destroy callbacks. */
+int vfs_start(struct vfs *v);
+void vfs_stop(struct vfs *v);
 
 int vfs_getattr(struct vfs *v, const char *path, struct vfs_attr *a);
 int vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx);
 /* Open a file; flags as open(2). *out is the handle to pass back. */
 int vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out);
-/* Read from the snapshot the open took; bytes read or -errno. */
-int vfs_read(struct vfs_file *f, char *buf, size_t size, off_t off);
+/* Read from the snapshot the open took (a later read from offset 0 takes
+ * a fresh one); bytes read or -errno. */
+int vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off);
+/* Create a file (only editors' temporary files in drafts); like open. */
+int vfs_create(struct vfs *v, const char *path, int flags, struct vfs_file **out);
+/* The target of a .by-id or .by-cluster link, NUL-terminated in buf. */
+int vfs_readlink(struct vfs *v, const char *path, char *buf, size_t size);
+/* poll(2): *revents now; ph (may be NULL) is kept to be woken when a
+ * status file's content changes, as sysfs does (POLLPRI | POLLERR). */
+int vfs_poll(struct vfs *v, struct vfs_file *f, void *ph, unsigned *revents);
+int vfs_unlink(struct vfs *v, const char *path);
+int vfs_rename(struct vfs *v, const char *from, const char *to);
+/* chmod/chown: refused on virtual files, ignored on temporary files. */
+int vfs_chmod(struct vfs *v, const char *path);
 /* Write; bytes written or -errno (the API call happens here). */
 int vfs_write(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	      off_t off);

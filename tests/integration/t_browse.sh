@@ -19,7 +19,7 @@ expect "every root entry is a directory 0755" \
 bad=0
 n=0
 for d in "$MNT"/*/; do
-	for f in status.json status id control error; do
+	for f in status.json status id control error access; do
 		n=$((n + 1))
 		size=$(stat -c %s "$d$f")
 		real=$(cat "$d$f" | wc -c)
@@ -87,7 +87,7 @@ done <<<"$names"
 expect "plain-named workspaces appear under their encoded names" "$missing" "0"
 check "a name with / is encoded" test -d "$MNT/eval run%2F2"
 check "a leading dot is encoded" bash -c "ls '$MNT' | grep -q '^%2E'"
-expect "the only dot entry is .stats" "$(ls -A "$MNT" | grep '^\.')" ".stats"
+expect "the dot entries are the filesystem's own" "$(ls -A "$MNT" | grep '^\.' | tr '\n' ' ')" ".by-cluster .by-id .ctl .stats .templates .workspaces.tsv "
 dups=$(ls "$MNT" | grep -c '^train-llama')
 expect "duplicate names get @id8 suffixes" "$dups" "2"
 newer=$(ls "$MNT" | grep '^train-llama@')
@@ -100,7 +100,9 @@ expect "unicode names are kept" "$(ls "$MNT" | grep -c '^résumé-ü$')" "1"
 expect "reserved dot names are absent" "$(errno_of stat "$MNT/.nothing")" "ENOENT@stat"
 expect "unknown file in a workspace" "$(errno_of stat "$MNT/train-llama/nope")" "ENOENT@stat"
 expect "unknown workspace" "$(errno_of stat "$MNT/no-such-ws")" "ENOENT@stat"
-expect "find sees 5 files per workspace, plus .stats" "$(find "$MNT" -type f | wc -l)" "$((want * 5 + 1))"
+ntpl=$(api GET /management/workspace-templates | jq '.workspace_templates | length')
+expect "find sees 7 files per workspace, 3 at the root, one per template" \
+	"$(find "$MNT" -type f | wc -l)" "$((want * 7 + 3 + ntpl))"
 
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0

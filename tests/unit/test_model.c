@@ -349,7 +349,7 @@ model_spec_complete_prefixes(void **state)
 	for (size_t i = 0; i < len; i++)
 		if (model_spec_complete(spec_sample, i))
 			fail_msg("a prefix of %zu bytes counts as complete", i);
-	skel = model_spec_skeleton("nb", NULL);
+	skel = model_spec_skeleton("nb", NULL, NULL, -1);
 	assert_non_null(skel);
 	len = strlen(skel);
 	while (len > 0 && (skel[len - 1] == '\n' || skel[len - 1] == ' '))
@@ -561,7 +561,7 @@ model_spec_skeleton_cases(void **state)
 	json_t *root;
 
 	(void)state;
-	s = model_spec_skeleton("nb", NULL);
+	s = model_spec_skeleton("nb", NULL, NULL, -1);
 	assert_non_null(s);
 	assert_int_equal(s[strlen(s) - 1], '\n');
 	assert_int_not_equal(s[strlen(s) - 2], '\n');
@@ -576,7 +576,7 @@ model_spec_skeleton_cases(void **state)
 	free(body);
 	free(s);
 
-	s = model_spec_skeleton("we\"ird/na me", CLUSTER);
+	s = model_spec_skeleton("we\"ird/na me", CLUSTER, NULL, -1);
 	assert_non_null(s);
 	root = json_loads(s, 0, NULL);
 	assert_true(json_is_object(root));
@@ -590,7 +590,7 @@ model_spec_skeleton_cases(void **state)
 	free(s);
 
 	/* a name that is not UTF-8 still gives a JSON object */
-	s = model_spec_skeleton("bad\xff", NULL);
+	s = model_spec_skeleton("bad\xff", NULL, NULL, -1);
 	assert_non_null(s);
 	root = json_loads(s, 0, NULL);
 	assert_true(json_is_object(root));

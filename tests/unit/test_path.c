@@ -629,8 +629,16 @@ path_split_cases(void **state)
 	assert_int_equal(p.kind, PATH_FILE);
 	assert_string_equal(p.top, "ws%2Fx");
 	assert_string_equal(p.file, "status.json");
-	assert_int_equal(path_split("/a/b/c", &p), -ENOENT);
-	assert_int_equal(path_split("/a/b/", &p), -ENOENT);
+	assert_int_equal(path_split("/ws/wait/RUNNING", &p), 0);
+	assert_int_equal(p.kind, PATH_DEEP);
+	assert_string_equal(p.top, "ws");
+	assert_string_equal(p.file, "wait");
+	assert_string_equal(p.leaf, "RUNNING");
+	assert_int_equal(path_split("/a/b/", &p), 0);
+	assert_int_equal(p.kind, PATH_FILE);
+	assert_int_equal(path_split("/a/b/c/d", &p), -ENOENT);
+	assert_int_equal(path_split("/a/b/c/", &p), 0);
+	assert_int_equal(p.kind, PATH_DEEP);
 
 	big[0] = '/';
 	memset(big + 1, 'n', 300);

@@ -1,0 +1,216 @@
+/*
+ * vfs_int: what the vfs_*.c files share and nobody else sees: the mount's
+ * state, the resolved node of a path, open handles and drafts.
+ *
+ * Locks: vfs.mu guards the drafts list, error messages, tombstones, the
+ * last listing, the stale-serving state and the poll waiters; each draft's
+ * mu guards its buffers and state. No API call is made with either held.
+ * Cache keys: "L" for the listing, "w:ID" for a workspace refreshed alone
+ * after a mutation (used only while newer than the listing), and the
+ * templates in a cache of their own.
+ */
+#ifndef EXFS_VFS_INT_H
+#define EXFS_VFS_INT_H
+
+#include "api.h"
+#include "cache.h"
+#include "model.h"
+#include "path.h"
+#include "snap.h"
+#include "vfs.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#define VFS_LIST_KEY "L"
+#define VFS_TPL_KEY "T"
+#define VFS_CONTROL_MAX 4096
+#define VFS_TEMP_MAX 16		/* editor temporary files per draft */
+
+enum draft_state { DRAFT_EDIT, DRAFT_CREATING, DRAFT_CREATED };
+
+/* An editor's temporary file inside a draft (sed -i, vim, nano). */
+struct draft_temp {
+	struct draft_temp *next;
+	char *name;
+	char *buf;
+	size_t len;
+	time_t mtime;
+};
+
+struct draft {
+	int refs;			/* atomic */
+	struct draft *next;		/* guarded by vfs mu */
+	char *dirname;
+	char *name;			/* decoded: the workspace name */
+	pthread_mutex_t mu;
+	char *buf;			/* guarded by mu: spec.json bytes */
+	size_t len;			/* guarded by mu */
+	enum draft_state state;		/* guarded by mu */
+	time_t mtime;			/* guarded by mu */
+	char *error;			/* guarded by mu */
+	time_t error_mtime;		/* guarded by mu */
+	struct draft_temp *temps;	/* guarded by mu */
+	size_t ntemps;			/* guarded by mu */
+};
+
+struct vfs_error {
+	struct vfs_error *next;
+	char *id;
+	char *msg;
+	time_t mtime;
+};
+
+struct vfs_tomb {
+	struct vfs_tomb *next;
+	char *id;
+};
+
+/* A poll(2) on a status file waiting for the status to change. */
+struct vfs_poller {
+	struct vfs_poller *next;
+	const void *owner;		/* the open handle that polls */
+	char *id;
+	char *status;			/* what the handle saw */
+	void *ph;			/* the caller's poll handle */
+};
+
+struct vfs {
+	char *cluster;
+	long long ttl_ms;
+	int ro;
+	long long max_stale_ms;
+	long long wait_timeout_ms;
+	long long wait_interval_ms;
+	cache_clock_fn clock;
+	void *clock_arg;
+	int (*interrupted)(void);
+	void (*poll_notify)(void *ph);	/* wake the poller, free ph */
+	void (*poll_destroy)(void *ph);	/* free ph without waking */
+	struct http *http;
+	struct cache *cache;
+	struct cache *tpl_cache;
+	time_t started;
+	pthread_mutex_t mu;
+	struct draft *drafts;		/* guarded by mu */
+	struct vfs_error *errors;	/* guarded by mu */
+	struct vfs_tomb *tombs;		/* guarded by mu */
+	struct snap *last;		/* guarded by mu: newest listing */
+	unsigned long last_seq;		/* guarded by mu: its cache sequence */
+	long long last_ok_ms;		/* guarded by mu: when it was fetched */
+	long long fail_ms;		/* guarded by mu: last failed refresh */
+	char *stale_msg;		/* guarded by mu: why data is stale */
+	unsigned long stale_serves;	/* guarded by mu */
+	unsigned long pruned_seq;	/* guarded by mu */
+	struct vfs_poller *pollers;	/* guarded by mu */
+	pthread_cond_t poll_cv;		/* with mu: wakes the poll thread */
+	int poll_stop;			/* guarded by mu */
+	int poll_running;
+	pthread_t poll_thread;
+};
+
+enum node_kind {
+	NODE_ROOT,
+	NODE_WS,		/* a workspace directory or one of its files */
+	NODE_WAITDIR,		/* <ws>/wait */
+	NODE_WAIT,		/* <ws>/wait/STATE */
+	NODE_DRAFT,		/* a draft directory, its spec.json or error */
+	NODE_TEMP,		/* an editor's temporary file in a draft */
+	NODE_STATS,		/* .stats */
+	NODE_TSV,		/* .workspaces.tsv */
+	NODE_CTL,		/* .ctl */
+	NODE_BYID_DIR,		/* .by-id */
+	NODE_BYCL_DIR,		/* .by-cluster */
+	NODE_BYCL_CLUSTER,	/* .by-cluster/<cluster> */
+	NODE_TPL_DIR,		/* .templates */
+	NODE_TPL,		/* .templates/<name>.json */
+	NODE_LINK,		/* a symbolic link in .by-id or .by-cluster */
+};
+
+struct node {
+	enum node_kind kind;
+	enum ws_file file;		/* NODE_WS/NODE_DRAFT: WS_FILE_NONE = dir */
+	char leaf[PATH_NAME_MAX + 1];	/* state, temp name, cluster id */
+	char *target;			/* NODE_LINK: allocated */
+	struct snap *list;		/* reference */
+	struct snap *one;		/* reference when refreshed alone */
+	const struct snap_ent *ent;	/* the listing's entry (dirname) */
+	const struct snap_ent *cur;	/* the current data (ws, mtime) */
+	struct draft *draft;		/* reference */
+	struct model_templates *tpl;	/* reference, NODE_TPL */
+	long tpl_idx;
+};
+
+struct vfs_file {
+	enum node_kind kind;
+	enum ws_file file;
+	char *path;			/* to render again (read at 0, poll) */
+	char *content;			/* the snapshot read by this handle */
+	size_t len;
+	int reads;			/* reads at offset 0 so far */
+	char *id;			/* workspace id, NODE_WS */
+	char *status;			/* NODE_WS status file: what it showed */
+	struct draft *draft;		/* reference, NODE_DRAFT/NODE_TEMP */
+	char *temp;			/* NODE_TEMP: its name */
+	int wrote;			/* spec.json: written through this handle */
+	int create_rc;			/* spec.json: failed create, for flush */
+};
+
+/* vfs.c */
+int vfs_resolve(struct vfs *v, const char *path, struct node *n);
+void vfs_node_release(struct node *n);
+int vfs_list(struct vfs *v, struct snap **out, unsigned long *seq);
+int vfs_tombstoned(struct vfs *v, const char *id);
+void vfs_set_error(struct vfs *v, const char *id, const char *msg);
+int vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
+	       time_t *mtime);
+long long vfs_now_ms(struct vfs *v);
+
+/* vfs_draft.c: drafts made by mkdir, their spec.json and temporary files */
+struct draft *draft_new(const char *dirname, const char *name);
+void draft_ref(struct draft *d);
+void draft_unref(struct draft *d);
+void draft_set_error(struct draft *d, const char *msg);
+struct draft *vfs_find_draft(struct vfs *v, const char *dirname);
+void vfs_remove_draft(struct vfs *v, struct draft *d);
+int draft_has_temp(struct draft *d, const char *name);
+int draft_render_spec(struct vfs *v, struct draft *d, char **out, size_t *len,
+		      time_t *mtime);
+int draft_render_temp(struct draft *d, const char *name, char **out,
+		      size_t *len, time_t *mtime);
+int draft_write_spec(struct vfs *v, struct vfs_file *f, const char *buf,
+		     size_t size, off_t off);
+int draft_flush(struct vfs_file *f);
+int draft_truncate_spec(struct draft *d, off_t size);
+int draft_temp_create(struct draft *d, const char *name);
+int draft_temp_write(struct draft *d, const char *name, const char *buf,
+		     size_t size, off_t off);
+int draft_temp_truncate(struct draft *d, const char *name, off_t size);
+int draft_temp_unlink(struct draft *d, const char *name);
+int draft_rename(struct vfs *v, struct draft *d, const char *from,
+		 const char *to);
+/* The template list (a new reference) or NULL when it cannot be had. */
+struct model_templates *vfs_templates(struct vfs *v, char **err);
+
+/* vfs_dot.c: the root's reserved dot entries */
+int dot_resolve(struct vfs *v, const struct path_parts *pp, struct node *n);
+int dot_readdir(struct vfs *v, const struct node *n, vfs_fill_fn fill,
+		void *ctx);
+/* List the dot entries themselves; nonzero when fill asked to stop. */
+int dot_fill_root(struct vfs *v, vfs_fill_fn fill, void *ctx);
+char *dot_render_stats(struct vfs *v);
+char *dot_render_tsv(struct vfs *v);
+int dot_write_ctl(struct vfs *v, const char *buf, size_t size);
+
+/* vfs_wait.c: waiting for a state, and poll(2) on status */
+int wait_for_state(struct vfs *v, const char *dirname, const char *id,
+		   const char *state);
+int wait_start(struct vfs *v);
+void wait_stop(struct vfs *v);
+/* Register (or replace) the poll handle of an open status file. */
+int wait_add_poller(struct vfs *v, const void *owner, const char *id,
+		    const char *status, void *ph);
+/* Drop the poller of a handle being closed. */
+void wait_forget_poller(struct vfs *v, const void *owner);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * fuzz_list: an arbitrary list reply through model_sanitize,
+ * model_parse_list (which renders status.json, access, gpus), then
+ * snap_build over the result (directory naming, both indexes), a second
+ * snapshot built on the first (mtimes carried over, names stable), and the
+ * other reply parsers that see API bytes (logs, templates).
+ *
+ * Invariants (abort() on failure):
+ *  - model_sanitize's output is valid UTF-8 and needs no second repair;
+ *  - a failed parse sets *err and returns no array;
+ *  - every struct ws has non-NULL strings, a status that is a plain word,
+ *    a status.json rendering that ends in '\n', is valid UTF-8 and parses
+ *    back to an object with the same id and name, one-line template/gpus;
+ *  - every snapshot entry has a legal, unique directory name (valid
+ *    UTF-8, <= 255 bytes, no '/', never "." or ".."), is found by its
+ *    directory name and by its id, and ids are unique;
+ *  - rebuilding from the same data gives the same names and keeps mtimes.
+ */
+#include "fuzz_common.h"
+
+#include "log.h"
+#include "model.h"
+#include "path.h"
+#include "snap.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+
+static void
+check_sanitize(const uint8_t *data, size_t size)
+{
+	size_t olen = 0, olen2 = 0;
+	char *fixed = model_sanitize((const char *)data, size, &olen);
+	char *again;
+
+	if (!fixed) {
+		/* nothing needed repair: the input itself is valid UTF-8 */
+		FUZZ_CHECK(fuzz_utf8_ok((const char *)data, size));
+		return;
+	}
+	FUZZ_CHECK(strlen(fixed) <= olen);
+	FUZZ_CHECK(fuzz_utf8_ok(fixed, olen));
+	/* the repaired text must need no further repair (idempotence) */
+	again = model_sanitize(fixed, olen, &olen2);
+	if (again) {
+		fprintf(stderr, "model_sanitize is not idempotent: %zu -> %zu bytes\n",
+			olen, olen2);
+		free(again);
+		FUZZ_CHECK(!"model_sanitize output needs a second repair");
+	}
+	free(fixed);
+}
+
+static int
+plain_word(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static int
+one_line(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+check_ws(const struct ws *w)
+{
+	json_t *root;
+
+	FUZZ_CHECK(w->id && w->name && w->cluster_id && w->status &&
+		   w->created_at && w->json && w->access &&
+		   w->template_name && w->gpus);
+	FUZZ_CHECK(plain_word(w->status));
+	FUZZ_CHECK(w->json_len == strlen(w->json));
+	FUZZ_CHECK(w->json_len >= 2 && w->json[w->json_len - 1] == '\n');
+	FUZZ_CHECK(fuzz_utf8_ok(w->json, w->json_len));
+	FUZZ_CHECK(one_line(w->template_name));
+	FUZZ_CHECK(one_line(w->gpus) && !strchr(w->gpus, ' '));
+	/* the access file: lines of printable text */
+	for (const char *p = w->access; *p; p++)
+		FUZZ_CHECK(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f));
+	FUZZ_CHECK(w->access[0] == '\0' || w->access[strlen(w->access) - 1] == '\n');
+	root = json_loads(w->json, 0, NULL);
+	FUZZ_CHECK(json_is_object(root));
+	FUZZ_CHECK(json_is_string(json_object_get(root, "id")));
+	FUZZ_CHECK(strcmp(json_string_value(json_object_get(root, "id")), w->id) == 0);
+	FUZZ_CHECK(strcmp(json_string_value(json_object_get(root, "name")), w->name) == 0);
+	json_decref(root);
+}
+
+static void
+check_snap(const struct snap *s, size_t n)
+{
+	FUZZ_CHECK(s->refs == 1);
+	FUZZ_CHECK(s->n <= n);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct snap_ent *e = &s->v[i];
+
+		FUZZ_CHECK(e->ws && e->dirname);
+		if (!fuzz_dirname_ok(e->dirname)) {
+			fprintf(stderr, "bad directory name \"%s\" for name \"%.80s\"\n",
+				e->dirname, e->ws->name);
+			FUZZ_CHECK(!"directory name is legal");
+		}
+		FUZZ_CHECK(fuzz_utf8_ok(e->dirname, strlen(e->dirname)));
+		FUZZ_CHECK(snap_find_dir(s, e->dirname) == e);
+		FUZZ_CHECK(snap_find_id(s, e->ws->id) == e);
+	}
+}
+
+static void
+check_list(const uint8_t *data, size_t size)
+{
+	struct ws **v = NULL, **v2;
+	struct snap *s1, *s2;
+	char *err = NULL;
+	size_t n = 99;
+	int rc;
+
+	rc = model_parse_list((const char *)data, size, &v, &n, &err);
+	if (rc < 0) {
+		FUZZ_CHECK(rc == -EIO || rc == -ENOMEM);
+		FUZZ_CHECK(err != NULL);
+		FUZZ_CHECK(v == NULL && n == 0);
+		free(err);
+		return;
+	}
+	FUZZ_CHECK(rc == 0 && v != NULL);
+	for (size_t i = 0; i < n; i++) {
+		FUZZ_CHECK(v[i] && v[i]->refs == 1);
+		check_ws(v[i]);
+	}
+	free(err);	/* not expected, but allowed */
+
+	/* a second array with references to the same workspaces */
+	v2 = calloc(n ? n : 1, sizeof(*v2));
+	FUZZ_CHECK(v2);
+	for (size_t i = 0; i < n; i++)
+		v2[i] = model_ws_ref(v[i]);
+
+	s1 = snap_build(v, n, NULL, 1000);
+	FUZZ_CHECK(s1 != NULL);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK(v[i] == NULL);	/* references were stolen */
+	free(v);
+	check_snap(s1, n);
+	for (size_t i = 0; i < s1->n; i++)
+		FUZZ_CHECK(s1->v[i].mtime == 1000);
+
+	s2 = snap_build(v2, n, s1, 2000);
+	FUZZ_CHECK(s2 != NULL);
+	free(v2);
+	check_snap(s2, n);
+	FUZZ_CHECK(s2->n == s1->n);
+	for (size_t i = 0; i < s2->n; i++) {
+		/* same data: same names, same order, unchanged mtimes */
+		FUZZ_CHECK(strcmp(s2->v[i].dirname, s1->v[i].dirname) == 0);
+		FUZZ_CHECK(s2->v[i].ws == s1->v[i].ws);
+		FUZZ_CHECK(s2->v[i].mtime == 1000);
+	}
+	snap_unref(s1);
+	snap_unref(s2);
+}
+
+static void
+check_describe(const uint8_t *data, size_t size)
+{
+	struct ws *w = NULL;
+	char *err = NULL;
+	int rc = model_parse_describe((const char *)data, size, &w, &err);
+
+	if (rc == 0) {
+		FUZZ_CHECK(w != NULL);
+		check_ws(w);
+		model_ws_unref(w);
+	} else {
+		FUZZ_CHECK(w == NULL && err != NULL);
+	}
+	free(err);
+}
+
+static void
+check_other_replies(const uint8_t *data, size_t size)
+{
+	struct model_templates *t = NULL;
+	size_t skipped = 0;
+	char *err = NULL, *text;
+
+	text = model_logs_text((const char *)data, size, &skipped);
+	FUZZ_CHECK(text != NULL);
+	for (const char *p = text; *p; p++)
+		FUZZ_CHECK(*p == '\n' || (unsigned char)*p >= 0x20);
+	free(text);
+
+	if (model_templates_parse((const char *)data, size, &t, &err) == 0) {
+		size_t n = model_templates_count(t);
+
+		for (size_t i = 0; i < n; i++) {
+			const char *name = model_templates_name(t, i);
+			char *skel;
+
+			FUZZ_CHECK(name && *name && !strchr(name, '/') && name[0] != '.');
+			FUZZ_CHECK(model_templates_find(t, name) == (long)i);
+			FUZZ_CHECK(model_templates_json(t, i) != NULL);
+			skel = model_spec_skeleton("fuzz", NULL, t, (long)i);
+			FUZZ_CHECK(skel != NULL);
+			free(skel);
+		}
+		FUZZ_CHECK(model_templates_name(t, n) == NULL);
+		model_templates_unref(t);
+	} else {
+		FUZZ_CHECK(t == NULL && err != NULL);
+	}
+	free(err);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	log_open(1, 0);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	check_sanitize(data, size);
+	check_list(data, size);
+	check_describe(data, size);
+	check_other_replies(data, size);
+	return 0;
+}
