@@ -5,6 +5,7 @@
  * sent to the network while pool_mu is held.
  */
 #include "http.h"
+#include "cred.h"
 #include "log.h"
 #include "model.h"
 
@@ -20,7 +21,8 @@
 
 struct http {
 	char *base_url;
-	char *auth_header;	/* "Authorization: Bearer ..." or NULL */
+	struct cred *cred;	/* where the token comes from */
+	int own_cred;		/* made from cfg->token, freed with the client */
 	char *cafile;
 	long timeout_ms, connect_timeout_ms;
 	int retries;
@@ -130,10 +132,14 @@ http_new(const struct http_cfg *cfg, char **err)
 	blen = strlen(h->base_url);
 	while (blen > 0 && h->base_url[blen - 1] == '/')
 		h->base_url[--blen] = '\0';
-	if (cfg->token) {
-		h->auth_header = model_asprintf("Authorization: Bearer %s", cfg->token);
-		if (!h->auth_header)
-			goto nomem;
+	h->cred = cfg->cred;
+	if (!h->cred) {
+		h->cred = cred_new(cfg->token, NULL, NULL, err);
+		h->own_cred = 1;
+		if (!h->cred) {
+			http_free(h);
+			return NULL;
+		}
 	}
 	if (cfg->cafile && !(h->cafile = strdup(cfg->cafile)))
 		goto nomem;
@@ -166,11 +172,8 @@ http_free(struct http *h)
 		curl_easy_cleanup(h->pool[i]);
 	if (h->share)
 		curl_share_cleanup(h->share);
-	if (h->auth_header) {
-		/* do not leave the token in freed memory */
-		memset(h->auth_header, 0, strlen(h->auth_header));
-		free(h->auth_header);
-	}
+	if (h->own_cred)
+		cred_free(h->cred);
 	free(h->base_url);
 	free(h->cafile);
 	pthread_mutex_destroy(&h->stats_mu);
@@ -325,9 +328,9 @@ http_curl_errno(CURLcode cc, int overflow, int *unsent, int *unknown)
 /* One attempt; fills resp or returns -errno with *err. */
 static int
 http_once(struct http *h, CURL *c, const char *method, const char *url,
-	  const char *body, long budget_ms, int fresh, size_t max_body,
-	  int partial_ok, struct http_resp *resp, int *unsent, long *retry_after,
-	  char **err)
+	  const char *auth, const char *body, long budget_ms, int fresh,
+	  size_t max_body, int partial_ok, struct http_resp *resp, int *unsent,
+	  long *retry_after, char **err)
 {
 	struct curl_slist *hdrs = NULL;
 	struct http_buf b = { .max = max_body };
@@ -340,8 +343,7 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json, application/problem+json");
-	if (h->auth_header)
-		hdrs = curl_slist_append(hdrs, h->auth_header);
+	hdrs = curl_slist_append(hdrs, auth);
 	if (body)
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, "Expect:");
@@ -471,6 +473,42 @@ http_do_opts(struct http *h, int slot, const char *method, const char *path,
 	     const char *body, enum http_retry retry, size_t max_body,
 	     long max_ms, int partial_ok, struct http_resp *resp, char **err);
 
+/* Free a string that held the token, clearing it first. */
+static void
+http_wipe(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
+/* The Authorization header line for the current token (allocated in
+ * *auth, which may be replaced). 1 when the token changed, 0 when not,
+ * -EACCES with *err when there is none. */
+static int
+http_auth(struct http *h, int force, char **auth, char **err)
+{
+	char *token = NULL, *cerr = NULL;
+	int rc = cred_get(h->cred, force, &token, &cerr);
+
+	free(cerr);
+	if (!token) {
+		*err = strdup("no access token: set EXALSIUS_TOKEN (or ACCESS_TOKEN), -o token_file or -o token_cmd");
+		return -EACCES;
+	}
+	if (rc > 0 || !*auth) {
+		http_wipe(*auth);
+		*auth = model_asprintf("Authorization: Bearer %s", token);
+	}
+	http_wipe(token);
+	if (!*auth) {
+		*err = strdup("out of memory");
+		return -EACCES;
+	}
+	return rc > 0;
+}
+
 int
 http_do(struct http *h, int slot, const char *method, const char *path,
 	const char *body, enum http_retry retry, struct http_resp *resp,
@@ -496,18 +534,16 @@ http_do_opts(struct http *h, int slot, const char *method, const char *path,
 	     long max_ms, int partial_ok, struct http_resp *resp, char **err)
 {
 	long long deadline = http_now_ms() + max_ms;
-	char *url = NULL;
+	char *url = NULL, *auth = NULL;
+	int rc, attempt, reauth = 0;
 	CURL *c = NULL;
-	int rc, attempt;
 
 	memset(resp, 0, sizeof(*resp));
 	*err = NULL;
 	if (slot < 0 || slot >= HTTP_SLOTS)
 		slot = 0;
-	if (!h->auth_header) {
-		*err = strdup("no access token: set EXALSIUS_TOKEN (or ACCESS_TOKEN) or -o token_file");
+	if (http_auth(h, 0, &auth, err) < 0)
 		return -EACCES;
-	}
 	url = model_asprintf("%s%s", h->base_url, path);
 	c = http_take(h);
 	if (!url || !c) {
@@ -526,12 +562,27 @@ http_do_opts(struct http *h, int slot, const char *method, const char *path,
 		http_resp_free(resp);
 		if (budget < 1)
 			budget = 1;
-		rc = http_once(h, c, method, url, body, budget,
+		rc = http_once(h, c, method, url, auth, body, budget,
 			       retry == HTTP_RETRY_UNSENT, max_body, partial_ok,
 			       resp, &unsent, &retry_after, err);
 		http_record(h, slot, rc, resp->status, http_now_ms() - t0);
 		resp->attempts = attempt + 1;
 		unknown = resp->unknown;
+		/* a rejected token: get a fresh one once and ask again */
+		if (rc == 0 && resp->status == 401 && !reauth &&
+		    cred_refreshable(h->cred)) {
+			char *old = auth, *cerr = NULL;
+
+			reauth = 1;
+			if (http_auth(h, 1, &auth, &cerr) > 0) {
+				http_wipe(old);
+				log_msg(LOG_LVL_INFO, "%s %s: HTTP 401, asking again with a new token",
+					method, path);
+				attempt--;
+				continue;
+			}
+			free(cerr);
+		}
 		if (!http_should_retry(retry, rc, unsent, resp->status, attempt,
 				       h->retries))
 			break;
@@ -557,6 +608,7 @@ out:
 	if (c)
 		http_give(h, c);
 	free(url);
+	http_wipe(auth);
 	return rc;
 }
 

@@ -11,10 +11,12 @@
 #include <stddef.h>
 
 struct http;
+struct cred;
 
 struct http_cfg {
 	const char *base_url;	/* e.g. https://api.exalsius.ai/v1, copied */
-	const char *token;	/* bearer token or NULL, copied */
+	struct cred *cred;	/* token source (borrowed), or NULL: */
+	const char *token;	/* a fixed bearer token or NULL, copied */
 	const char *cafile;	/* extra CA bundle or NULL, copied */
 	long timeout_ms;	/* total per attempt */
 	long connect_timeout_ms;

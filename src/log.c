@@ -1,11 +1,13 @@
 /*
  * log: one sink chosen at start-up, one secret scrubbed from every line.
- * The state here is written only by log_open()/log_set_secret() before the
- * FUSE threads start and read-only afterwards, which is why this module may
- * keep it in file-scope variables.
+ * The sink is chosen by log_open() before the FUSE threads start and only
+ * read afterwards; the secrets change when the token is refreshed and are
+ * guarded by log_mu. This module keeps that state in file-scope variables
+ * because every thread must reach the one log.
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +16,14 @@
 
 #define LOG_LINE_MAX 2048
 
+#define LOG_SECRETS 4
+
 static int log_foreground = 1;
 static int log_debug;
-static char *log_secret;
+/* the current token and the few before it (a refreshed token may still be
+ * in messages about requests that used the old one) */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *log_secrets[LOG_SECRETS];	/* guarded by log_mu */
 
 void
 log_open(int foreground, int debug)
@@ -30,8 +37,25 @@ log_open(int foreground, int debug)
 void
 log_set_secret(const char *secret)
 {
-	free(log_secret);
-	log_secret = (secret && *secret) ? strdup(secret) : NULL;
+	pthread_mutex_lock(&log_mu);
+	if (!secret || !*secret) {
+		for (int i = 0; i < LOG_SECRETS; i++) {
+			if (log_secrets[i])
+				memset(log_secrets[i], 0, strlen(log_secrets[i]));
+			free(log_secrets[i]);
+			log_secrets[i] = NULL;
+		}
+	} else {
+		if (log_secrets[LOG_SECRETS - 1]) {
+			memset(log_secrets[LOG_SECRETS - 1], 0,
+			       strlen(log_secrets[LOG_SECRETS - 1]));
+			free(log_secrets[LOG_SECRETS - 1]);
+		}
+		memmove(log_secrets + 1, log_secrets,
+			(LOG_SECRETS - 1) * sizeof(*log_secrets));
+		log_secrets[0] = strdup(secret);
+	}
+	pthread_mutex_unlock(&log_mu);
 }
 
 void
@@ -42,24 +66,31 @@ log_close(void)
 		closelog();
 }
 
-/* Replace every occurrence of the secret in buf (in place, shrinking). */
+/* Replace every occurrence of one secret in buf (in place, shrinking). */
 static void
-log_scrub(char *buf)
+log_scrub_one(char *buf, const char *secret)
 {
 	static const char mask[] = "[REDACTED]";
-	size_t slen;
+	size_t slen = strlen(secret);
 	char *p;
 
-	if (!log_secret)
-		return;
-	slen = strlen(log_secret);
-	while ((p = strstr(buf, log_secret)) != NULL) {
+	while ((p = strstr(buf, secret)) != NULL) {
 		size_t rest = strlen(p + slen);
 		size_t mlen = sizeof(mask) - 1 < slen ? sizeof(mask) - 1 : 1;
 
 		memcpy(p, mlen == 1 ? "*" : mask, mlen);
 		memmove(p + mlen, p + slen, rest + 1);
 	}
+}
+
+static void
+log_scrub(char *buf)
+{
+	pthread_mutex_lock(&log_mu);
+	for (int i = 0; i < LOG_SECRETS; i++)
+		if (log_secrets[i] && *log_secrets[i])
+			log_scrub_one(buf, log_secrets[i]);
+	pthread_mutex_unlock(&log_mu);
 }
 
 void

@@ -11,7 +11,8 @@ enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* Choose the sink and the verbosity; call once before threads start. */
 void log_open(int foreground, int debug);
-/* Remember a string that must never be written; copied. NULL forgets it. */
+/* Remember a string that must never be written (copied; the last four
+ * are kept, for a token that was refreshed). NULL forgets them all. */
 void log_set_secret(const char *secret);
 /* Write one line (no newline needed) at the given level. */
 void log_msg(enum log_level lvl, const char *fmt, ...)

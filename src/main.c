@@ -3,6 +3,7 @@
  * read from the environment or a file (never from the command line), and
  * removed from the environment once read.
  */
+#include "cred.h"
 #include "fs.h"
 #include <fuse_lowlevel.h>
 #include "http.h"
@@ -23,11 +24,11 @@
 #include <unistd.h>
 
 #define DEFAULT_API_URL "https://api.exalsius.ai/v1"
-#define TOKEN_MAX 16384
 
 struct options {
 	char *api_url;
 	char *token_file;
+	char *token_cmd;
 	char *cluster;
 	char *cafile;
 	int cache_ttl;
@@ -49,6 +50,7 @@ enum { KEY_RO, KEY_ALLOW_OTHER, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
 static const struct fuse_opt main_opts[] = {
 	OPT("api_url=%s", api_url),
 	OPT("token_file=%s", token_file),
+	OPT("token_cmd=%s", token_cmd),
 	OPT("cluster=%s", cluster),
 	OPT("cafile=%s", cafile),
 	OPT("cache_ttl=%d", cache_ttl),
@@ -106,8 +108,10 @@ main_usage(const char *prog)
 	       "Mount the exalsius workspace API as files.\n\n"
 	       "exalsiusfs options:\n"
 	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL or %s)\n"
-	       "    -o token_file=PATH     read the access token from PATH\n"
-	       "                           (else $EXALSIUS_TOKEN or $ACCESS_TOKEN)\n"
+	       "    -o token_file=PATH     read the access token from PATH (again when it changes)\n"
+	       "    -o token_cmd=COMMAND   run COMMAND for the token (again after a 401\n"
+	       "                           and before a JWT expires); else the token is\n"
+	       "                           $EXALSIUS_TOKEN or $ACCESS_TOKEN\n"
 	       "    -o cluster=UUID        show only this cluster's workspaces\n"
 	       "    -o cache_ttl=SECONDS   cache lifetime (default 10, 0 = always ask)\n"
 	       "    -o timeout=SECONDS     per HTTP request (default 30)\n"
@@ -121,53 +125,6 @@ main_usage(const char *prog)
 	       "    -f, -d, -s             foreground, debug, single-threaded\n"
 	       "    -V, --version          print the version\n\n",
 	       prog, DEFAULT_API_URL);
-}
-
-/* Trim and check a token: printable ASCII only, so it cannot inject
- * headers. Returns 0 or -EINVAL. */
-static int
-main_clean_token(char *t)
-{
-	size_t n = strlen(t);
-
-	while (n > 0 && isspace((unsigned char)t[n - 1]))
-		t[--n] = '\0';
-	if (n == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (t[i] < 0x21 || t[i] > 0x7e)
-			return -EINVAL;
-	return 0;
-}
-
-static char *
-main_read_token_file(const char *path)
-{
-	char *buf = calloc(1, TOKEN_MAX + 1);
-	struct stat st;
-	size_t n;
-	FILE *fp;
-
-	if (!buf)
-		return NULL;
-	fp = fopen(path, "r");
-	if (!fp) {
-		fprintf(stderr, "exalsiusfs: cannot read token_file %s: %s\n", path,
-			strerror(errno));
-		free(buf);
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077)) {
-		fprintf(stderr, "exalsiusfs: token_file %s is readable or writable by group or others "
-			"(mode %03o); run chmod 600 on it\n", path, (unsigned)(st.st_mode & 0777));
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	n = fread(buf, 1, TOKEN_MAX, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	return buf;
 }
 
 /* Remove a variable from the environment, first wiping its value in
@@ -185,37 +142,46 @@ main_scrub_env(const char *name)
 	unsetenv(name);
 }
 
-/* The token from token_file or the environment; NULL if none (a mount
- * without a token answers EACCES). *bad is set when one was given but is
- * unusable. */
-static char *
-main_token(const struct options *o, int *bad)
+/* The token source: token_cmd, else token_file, else the environment
+ * (which is wiped either way). NULL with a message printed on failure. */
+static struct cred *
+main_cred(const struct options *o)
 {
 	const char *env = getenv("EXALSIUS_TOKEN");
-	char *t = NULL;
+	char *token = NULL, *err = NULL, *t = NULL, *terr = NULL;
+	struct cred *c;
 
-	*bad = 0;
 	if (!env || !*env)
 		env = getenv("ACCESS_TOKEN");
-	if (o->token_file) {
-		t = main_read_token_file(o->token_file);
-		if (!t) {
-			*bad = 1;
-			return NULL;
-		}
-	} else if (env && *env) {
-		t = strdup(env);
-	}
+	if (env && *env)
+		token = strdup(env);
 	main_scrub_env("EXALSIUS_TOKEN");
 	main_scrub_env("ACCESS_TOKEN");
-	if (t && main_clean_token(t) < 0) {
-		fprintf(stderr, "exalsiusfs: the access token is empty or holds white space or control characters\n");
-		memset(t, 0, strlen(t));
-		free(t);
-		*bad = 1;
+	if (o->token_file && o->token_cmd) {
+		fprintf(stderr, "exalsiusfs: give token_file or token_cmd, not both\n");
+		free(token);
 		return NULL;
 	}
-	return t;
+	c = cred_new(o->token_file || o->token_cmd ? NULL : token, o->token_file,
+		     o->token_cmd, &err);
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	if (!c) {
+		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
+		free(err);
+		return NULL;
+	}
+	cred_get(c, 0, &t, &terr);
+	if (!t)
+		fprintf(stderr, "exalsiusfs: warning: no access token (EXALSIUS_TOKEN, ACCESS_TOKEN, "
+			"-o token_file or -o token_cmd); every API call will fail with EACCES\n");
+	if (t)
+		memset(t, 0, strlen(t));
+	free(t);
+	free(terr);
+	return c;
 }
 
 /* Mount and serve until unmounted; the exit status. What fuse_main does,
@@ -282,9 +248,10 @@ main(int argc, char *argv[])
 	struct fs_ctx ctx = { 0 };
 	struct vfs_cfg vc = { 0 };
 	struct http *h = NULL;
-	char *token = NULL, *err = NULL;
+	struct cred *cred = NULL;
+	char *err = NULL;
 	const char *url;
-	int rc = 1, bad;
+	int rc = 1;
 
 	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0)
 		return 1;
@@ -320,30 +287,22 @@ main(int argc, char *argv[])
 		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10, max_stale >= 0, wait_timeout >= 1\n");
 		goto out;
 	}
-	token = main_token(&o, &bad);
-	if (bad)
+	cred = main_cred(&o);
+	if (!cred)
 		goto out;
-	if (!token)
-		fprintf(stderr, "exalsiusfs: warning: no access token (EXALSIUS_TOKEN, ACCESS_TOKEN or -o token_file); every API call will fail with EACCES\n");
-	log_set_secret(token);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "exalsiusfs: libcurl failed to initialise\n");
 		goto out;
 	}
 	hc.base_url = url;
-	hc.token = token;
+	hc.cred = cred;
 	hc.cafile = o.cafile;
 	hc.timeout_ms = (long)o.timeout * 1000;
 	hc.connect_timeout_ms = hc.timeout_ms < 10000 ? hc.timeout_ms : 10000;
 	hc.retries = o.retries;
 	hc.max_body = 256UL * 1024 * 1024;
 	h = http_new(&hc, &err);
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-		token = NULL;
-	}
 	if (!h) {
 		fprintf(stderr, "exalsiusfs: %s\n", err);
 		goto cleanup;
@@ -374,12 +333,13 @@ cleanup:
 	http_free(h);
 	curl_global_cleanup();
 out:
+	cred_free(cred);
 	free(err);
-	free(token);
 	log_close();
 	fuse_opt_free_args(&args);
 	free(o.api_url);
 	free(o.token_file);
+	free(o.token_cmd);
 	free(o.cluster);
 	free(o.cafile);
 	return rc;
