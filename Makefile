@@ -6,6 +6,7 @@
 #   make asan       the same suites under AddressSanitizer + UBSan
 #   make valgrind   unit tests and the integration suite under valgrind
 #   make stress     parallel load with random faults on the sanitizer build
+#   make install    binary, man page and systemd user unit (PREFIX, DESTDIR)
 #
 # Project flags live in EXFS_*; CFLAGS/LDFLAGS stay the user's.
 
@@ -38,7 +39,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check check-all check-unit check-contract check-integration asan ubsan \
-	tsan stress valgrind demo deps analyze format clean
+	tsan stress valgrind demo deps analyze format clean install uninstall
 
 all: $(BIN)
 
@@ -103,6 +104,22 @@ analyze:
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/user
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/exalsiusfs
+	install -m 0644 docs/exalsiusfs.1 $(DESTDIR)$(MANDIR)/man1/exalsiusfs.1
+	sed 's|@BINDIR@|$(BINDIR)|g' scripts/exalsiusfs.service > $(DESTDIR)$(UNITDIR)/exalsiusfs.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/exalsiusfs.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/exalsiusfs $(DESTDIR)$(MANDIR)/man1/exalsiusfs.1 \
+		$(DESTDIR)$(UNITDIR)/exalsiusfs.service
 
 clean:
 	rm -rf build

@@ -571,11 +571,10 @@ http_do_opts(struct http *h, int slot, const char *method, const char *path,
 		/* a rejected token: get a fresh one once and ask again */
 		if (rc == 0 && resp->status == 401 && !reauth &&
 		    cred_refreshable(h->cred)) {
-			char *old = auth, *cerr = NULL;
+			char *cerr = NULL;
 
 			reauth = 1;
 			if (http_auth(h, 1, &auth, &cerr) > 0) {
-				http_wipe(old);
 				log_msg(LOG_LVL_INFO, "%s %s: HTTP 401, asking again with a new token",
 					method, path);
 				attempt--;

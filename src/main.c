@@ -42,6 +42,8 @@ struct options {
 	int debug;
 	int help;
 	int version;
+	int nonopts;		/* positional arguments seen */
+	char *source;		/* mount(8) passes "exalsiusfs MOUNTPOINT" */
 };
 
 enum { KEY_RO, KEY_ALLOW_OTHER, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
@@ -67,6 +69,15 @@ static const struct fuse_opt main_opts[] = {
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
 	FUSE_OPT_KEY("--version", KEY_VERSION),
+	/* fstab words that mount(8) may hand on and that mean nothing here */
+	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_END
 };
 
@@ -96,6 +107,13 @@ main_opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 	case KEY_VERSION:
 		o->version = 1;
 		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		/* keep the first aside: with two, it was mount(8)'s source */
+		if (o->nonopts++ == 0) {
+			o->source = strdup(arg);
+			return 0;
+		}
+		return 1;
 	default:
 		return 1;
 	}
@@ -104,7 +122,8 @@ main_opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 static void
 main_usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n\n"
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       mount -t fuse.exalsiusfs exalsiusfs MOUNTPOINT -o token_file=PATH,...\n\n"
 	       "Mount the exalsius workspace API as files.\n\n"
 	       "exalsiusfs options:\n"
 	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL or %s)\n"
@@ -255,6 +274,9 @@ main(int argc, char *argv[])
 
 	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0)
 		return 1;
+	/* one positional argument: it was the mountpoint after all */
+	if (o.nonopts == 1 && o.source)
+		fuse_opt_add_arg(&args, o.source);
 	if (o.version) {
 		printf("exalsiusfs %s\n", EXFS_VERSION);
 		rc = 0;
@@ -340,6 +362,7 @@ out:
 	free(o.api_url);
 	free(o.token_file);
 	free(o.token_cmd);
+	free(o.source);
 	free(o.cluster);
 	free(o.cafile);
 	return rc;

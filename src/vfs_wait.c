@@ -71,13 +71,15 @@ wait_for_state(struct vfs *v, const char *dirname, const char *id,
 			rc = -EINTR;
 			break;
 		}
-		if (vfs_now_ms(v) + v->wait_interval_ms > deadline) {
+		if (vfs_now_ms(v) >= deadline) {
 			err = model_asprintf("still not %s after %lld s (wait_timeout)",
 					     state, v->wait_timeout_ms / 1000);
 			rc = -ETIMEDOUT;
 			break;
 		}
-		wait_sleep(v, v->wait_interval_ms);
+		/* the last nap ends at the deadline, for one last look */
+		wait_sleep(v, deadline - vfs_now_ms(v) < v->wait_interval_ms
+			      ? deadline - vfs_now_ms(v) : v->wait_interval_ms);
 		pthread_mutex_lock(&v->mu);
 		rc = v->poll_stop ? -EINTR : 0;
 		pthread_mutex_unlock(&v->mu);

@@ -201,7 +201,7 @@ check_other_replies(const uint8_t *data, size_t size)
 	text = model_logs_text((const char *)data, size, &skipped);
 	FUZZ_CHECK(text != NULL);
 	for (const char *p = text; *p; p++)
-		FUZZ_CHECK(*p == '\n' || (unsigned char)*p >= 0x20);
+		FUZZ_CHECK(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f));
 	free(text);
 
 	if (model_templates_parse((const char *)data, size, &t, &err) == 0) {

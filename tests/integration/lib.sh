@@ -18,9 +18,11 @@ FAIL=0
 EMU_PID=
 EXFS_PID=
 EMU_URL=
+ON_EXIT=()	# extra commands for the EXIT trap
 
 cleanup() {
 	local rc=$?
+	for c in "${ON_EXIT[@]}"; do eval "$c"; done
 	if [ -n "$EXFS_PID" ] || grep -qs " $MNT fuse" /proc/mounts; then
 		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT" 2>/dev/null
 	fi

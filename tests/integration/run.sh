@@ -19,7 +19,7 @@ for s in $suites; do
 		fail=$((fail + 1))
 	fi
 done
-if awk '$3 ~ /^fuse/ && $2 ~ /\/tmp\/exfs-/' /proc/mounts | grep -q .; then
+if awk '$3 ~ /^fuse/ && $2 ~ /\/tmp\/exfs-t_/' /proc/mounts | grep -q .; then
 	echo "not ok - a test mount was left behind"
 	fail=$((fail + 1))
 fi

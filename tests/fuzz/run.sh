@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets in tests/fuzz/ with clang (ASan + UBSan),
+# replay the kept regression inputs, then fuzz each target for FUZZ_SECONDS
+# on a copy of its seed corpus in build/fuzz/.
+#
+#   tests/fuzz/run.sh                    all targets, 30 s each
+#   FUZZ_SECONDS=300 tests/fuzz/run.sh   longer
+#   FUZZ_TARGETS="path spec" tests/fuzz/run.sh
+#
+# Prints "ok - fuzz_<t> (N runs)" or "not ok - fuzz_<t> ..." per target and
+# a last line "fuzz: N passed, N failed"; exits 1 on any failure. Crash
+# inputs are left in build/fuzz/crashes/<t>/: copy them to
+# tests/fuzz/regressions/<t>/ to keep them as regression cases.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FUZZ_DIR=$ROOT/tests/fuzz
+OUT=${FUZZ_OUT:-$ROOT/build/fuzz}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_TARGETS=${FUZZ_TARGETS:-list problem spec path}
+CLANG=${CLANG:-clang}
+command -v "$CLANG" >/dev/null 2>&1 || CLANG=clang-14
+
+SRCS="src/model.c src/path.c src/snap.c src/htab.c src/log.c src/rfc3339.c"
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+	-fno-omit-frame-pointer -std=c11 -Isrc -I$FUZZ_DIR -D_GNU_SOURCE -DEXFS_VERSION=\"fuzz\""
+
+PASS=0
+FAIL=0
+pass() { PASS=$((PASS + 1)); echo "ok - $*"; }
+fail() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+
+mkdir -p "$OUT"
+# halt_on_error: a report ends the run and makes it fail; no leak is ignored
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+for t in $FUZZ_TARGETS; do
+	bin=$OUT/fuzz_$t
+	log=$OUT/fuzz_$t.log
+	: >"$log"
+	# shellcheck disable=SC2086
+	if ! (cd "$ROOT" && $CLANG $CFLAGS -o "$bin" "$FUZZ_DIR/fuzz_$t.c" $SRCS \
+		$(pkg-config --cflags --libs jansson)) >>"$log" 2>&1; then
+		fail "fuzz_$t (build failed, see $log)"
+		sed 's/^/# /' "$log" | tail -n 20
+		continue
+	fi
+
+	# 1. the kept crash inputs, each replayed as a plain input
+	reg_bad=0
+	reg_n=0
+	if [ -d "$FUZZ_DIR/regressions/$t" ]; then
+		for f in "$FUZZ_DIR/regressions/$t"/*; do
+			[ -f "$f" ] || continue
+			reg_n=$((reg_n + 1))
+			if ! "$bin" -rss_limit_mb=2048 "$f" >>"$log" 2>&1; then
+				reg_bad=$((reg_bad + 1))
+				echo "# fuzz_$t: regression input $(basename "$f") fails"
+			fi
+		done
+	fi
+
+	# 2. fuzzing on a private copy of the seed corpus
+	corpus=$OUT/corpus/$t
+	crashes=$OUT/crashes/$t
+	mkdir -p "$corpus" "$crashes"
+	if [ -d "$FUZZ_DIR/corpus/$t" ]; then
+		cp -n "$FUZZ_DIR/corpus/$t"/* "$corpus"/ 2>/dev/null
+	fi
+	dict=()
+	[ -f "$FUZZ_DIR/fuzz_$t.dict" ] && dict=(-dict="$FUZZ_DIR/fuzz_$t.dict")
+	"$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=25 \
+		-close_fd_mask=1 -print_final_stats=1 "${dict[@]}" \
+		-artifact_prefix="$crashes/" "$corpus" >>"$log" 2>&1
+	rc=$?
+	runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | tail -n 1 | grep -Eo '[0-9]+$')
+	runs=${runs:-0}
+	if [ $rc -ne 0 ] || [ $reg_bad -gt 0 ]; then
+		why=
+		[ $rc -ne 0 ] && why="fuzzer exit $rc, crash inputs in $crashes"
+		[ $reg_bad -gt 0 ] && why="${why:+$why; }$reg_bad of $reg_n regression inputs fail"
+		fail "fuzz_$t ($runs runs; $why)"
+		grep -E 'ERROR: |runtime error|fuzz invariant failed|SUMMARY' "$log" | head -n 10 | sed 's/^/# /'
+	else
+		pass "fuzz_$t ($runs runs)"
+	fi
+done
+echo "fuzz: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
