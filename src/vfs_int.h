@@ -156,6 +156,9 @@ struct vfs_file {
 	int create_rc;			/* spec.json: failed create, for flush */
 };
 
+/* vfs_list.c */
+int vfs_fetch_one(void *arg, const char *key, void **val, char **err);
+
 /* vfs.c */
 int vfs_resolve(struct vfs *v, const char *path, struct node *n);
 void vfs_node_release(struct node *n);

@@ -5,6 +5,9 @@ cd "$(dirname "$0")" || exit 1
 pass=0
 fail=0
 suites=${SUITES:-$(ls t_*.sh)}
+# test mounts present now; any new one after the suites is a leak
+mounts() { awk '$3 ~ /^fuse/ && $2 ~ /\/tmp\/exfs-t_/ {print $2}' /proc/mounts | sort; }
+before=$(mounts)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for s in $suites; do
@@ -19,7 +22,7 @@ for s in $suites; do
 		fail=$((fail + 1))
 	fi
 done
-if awk '$3 ~ /^fuse/ && $2 ~ /\/tmp\/exfs-t_/' /proc/mounts | grep -q .; then
+if [ "$(mounts)" != "$before" ]; then
 	echo "not ok - a test mount was left behind"
 	fail=$((fail + 1))
 fi

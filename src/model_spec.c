@@ -1,0 +1,405 @@
+/*
+ * model_spec: what users write: spec.json (completeness, validation, the
+ * skeleton, the template check), the workspace templates, and control
+ * commands. Pure apart from allocation.
+ */
+#include "model.h"
+#include "model_int.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+model_spec_complete(const char *buf, size_t len)
+{
+	json_t *root;
+	int ok;
+
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	/* cheap test first: an object ends in '}' */
+	if (len < 2 || buf[len - 1] != '}')
+		return 0;
+	root = json_loadb(buf, len, 0, NULL);
+	ok = json_is_object(root);
+	json_decref(root);
+	return ok;
+}
+
+int
+model_spec_build(const char *buf, size_t len, const char *name,
+		 const char *cluster, char **body, char **err)
+{
+	json_error_t jerr;
+	json_t *root, *v, *tpl;
+	int rc = -EINVAL;
+
+	*body = NULL;
+	*err = NULL;
+	if (len > MODEL_SPEC_MAX) {
+		*err = model_asprintf("spec.json is larger than %d bytes",
+				      MODEL_SPEC_MAX);
+		return -EFBIG;
+	}
+	root = json_loadb(buf, len, 0, &jerr);
+	if (!root) {
+		*err = model_asprintf("spec.json is not valid JSON: %s (line %d, column %d)",
+				      jerr.text, jerr.line, jerr.column);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		*err = strdup("spec.json must hold one JSON object");
+		goto out;
+	}
+	v = json_object_get(root, "name");
+	if (v && !json_is_string(v)) {
+		*err = strdup("spec.json: \"name\" must be a string");
+		goto out;
+	}
+	if (v && strcmp(json_string_value(v), name) != 0) {
+		*err = model_asprintf("spec.json: \"name\" (%s) differs from the directory's name (%s)",
+				      json_string_value(v), name);
+		goto out;
+	}
+	if (!v && json_object_set_new(root, "name", json_string(name)) < 0) {
+		*err = strdup("spec.json: the directory name is not valid UTF-8");
+		goto out;
+	}
+	v = json_object_get(root, "cluster_id");
+	if (!v && cluster) {
+		json_object_set_new(root, "cluster_id", json_string(cluster));
+		v = json_object_get(root, "cluster_id");
+	}
+	if (!json_is_string(v) || !model_is_uuid(json_string_value(v))) {
+		*err = strdup("spec.json: \"cluster_id\" must be a UUID");
+		goto out;
+	}
+	if (cluster && strcasecmp(json_string_value(v), cluster) != 0) {
+		*err = model_asprintf("spec.json: \"cluster_id\" differs from the mount's cluster %s",
+				      cluster);
+		goto out;
+	}
+	tpl = json_object_get(root, "template");
+	if (!json_is_object(tpl)) {
+		*err = strdup("spec.json: \"template\" must be an object");
+		goto out;
+	}
+	v = json_object_get(tpl, "name");
+	if (!json_is_string(v) || !*json_string_value(v)) {
+		*err = strdup("spec.json: \"template.name\" must be a non-empty string");
+		goto out;
+	}
+	v = json_object_get(tpl, "variables");
+	if (!v)
+		json_object_set_new(tpl, "variables", json_object());
+	else if (!json_is_object(v)) {
+		*err = strdup("spec.json: \"template.variables\" must be an object");
+		goto out;
+	}
+	if (!json_is_object(json_object_get(root, "resources"))) {
+		*err = strdup("spec.json: \"resources\" must be an object");
+		goto out;
+	}
+	*body = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!*body) {
+		*err = strdup("out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+struct model_templates {
+	int refs;		/* atomic */
+	size_t n;
+	char **names;
+	char **json;
+	json_t *root;		/* the parsed reply, for variables */
+};
+
+struct model_templates *
+model_templates_ref(struct model_templates *t)
+{
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+void
+model_templates_unref(struct model_templates *t)
+{
+	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->names[i]);
+		free(t->json[i]);
+	}
+	free(t->names);
+	free(t->json);
+	json_decref(t->root);
+	free(t);
+}
+
+int
+model_templates_parse(const char *body, size_t len, struct model_templates **out,
+		      char **err)
+{
+	struct model_templates *t;
+	json_t *arr, *e;
+	size_t i;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		*err = strdup("out of memory");
+		return -ENOMEM;
+	}
+	t->refs = 1;
+	t->root = model_load(body, len, err);
+	if (!t->root)
+		goto fail;
+	arr = json_object_get(t->root, "workspace_templates");
+	if (!json_is_array(arr)) {
+		*err = strdup("API templates reply has no \"workspace_templates\" array");
+		goto fail;
+	}
+	t->names = calloc(json_array_size(arr) + 1, sizeof(*t->names));
+	t->json = calloc(json_array_size(arr) + 1, sizeof(*t->json));
+	if (!t->names || !t->json)
+		goto nomem;
+	json_array_foreach(arr, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+		char *dump;
+
+		/* a template must have a name usable as a file name */
+		if (!name || !*name || strchr(name, '/') || name[0] == '.' ||
+		    strlen(name) > 200 || model_templates_find(t, name) >= 0) {
+			log_msg(LOG_LVL_WARN, "template %zu skipped: no usable or a repeated name", i);
+			continue;
+		}
+		dump = json_dumps(e, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		t->names[t->n] = strdup(name);
+		t->json[t->n] = dump ? model_asprintf("%s\n", dump) : NULL;
+		free(dump);
+		if (!t->names[t->n] || !t->json[t->n]) {
+			free(t->names[t->n]);
+			free(t->json[t->n]);
+			goto nomem;
+		}
+		model_clean_line(t->names[t->n]);
+		t->n++;
+	}
+	*out = t;
+	return 0;
+nomem:
+	*err = strdup("out of memory");
+fail:
+	model_templates_unref(t);
+	return -EIO;
+}
+
+size_t
+model_templates_count(const struct model_templates *t)
+{
+	return t ? t->n : 0;
+}
+
+const char *
+model_templates_name(const struct model_templates *t, size_t i)
+{
+	return t && i < t->n ? t->names[i] : NULL;
+}
+
+const char *
+model_templates_json(const struct model_templates *t, size_t i)
+{
+	return t && i < t->n ? t->json[i] : NULL;
+}
+
+long
+model_templates_find(const struct model_templates *t, const char *name)
+{
+	for (size_t i = 0; t && name && i < t->n; i++)
+		if (strcmp(t->names[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The variables object of template name in the parsed reply. */
+static json_t *
+model_templates_vars(const struct model_templates *t, const char *name)
+{
+	json_t *arr = json_object_get(t->root, "workspace_templates"), *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+
+		if (n && strcmp(n, name) == 0)
+			return json_object_get(e, "variables");
+	}
+	return NULL;
+}
+
+/* "a, b, c": the keys of an object, or the template names (allocated). */
+static char *
+model_join(json_t *obj, const struct model_templates *t)
+{
+	const char *key;
+	char *buf = NULL;
+	size_t len = 0, n = 0;
+	json_t *v;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (!fp)
+		return NULL;
+	json_object_foreach(obj, key, v)
+		fprintf(fp, "%s%s", n++ ? ", " : "", key);
+	for (size_t i = 0; t && i < t->n; i++)
+		fprintf(fp, "%s%s", n++ ? ", " : "", t->names[i]);
+	if (n == 0)
+		fputs("none", fp);
+	fclose(fp);
+	return buf;
+}
+
+int
+model_spec_check_template(const char *body, const struct model_templates *t,
+			  char **err)
+{
+	json_t *root, *tpl, *known, *v;
+	const char *name, *key;
+	char *list = NULL;
+	int rc = -EINVAL;
+
+	*err = NULL;
+	root = json_loads(body, 0, NULL);
+	tpl = json_object_get(root, "template");
+	name = json_string_value(json_object_get(tpl, "name"));
+	if (!name) {
+		*err = strdup("spec.json: \"template.name\" must be a string");
+		goto out;
+	}
+	if (model_templates_find(t, name) < 0) {
+		list = model_join(NULL, t);
+		*err = model_asprintf("spec.json: unknown template \"%s\" (known: %s)",
+				      name, list ? list : "");
+		goto out;
+	}
+	known = model_templates_vars(t, name);
+	json_object_foreach(json_object_get(tpl, "variables"), key, v) {
+		if (!json_object_get(known, key)) {
+			list = model_join(known, NULL);
+			*err = model_asprintf("spec.json: template \"%s\" has no variable \"%s\" (known: %s)",
+					      name, key, list ? list : "");
+			goto out;
+		}
+		if (!json_is_string(v)) {
+			*err = model_asprintf("spec.json: template variable \"%s\" must be a string",
+					      key);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(list);
+	json_decref(root);
+	return rc;
+}
+
+char *
+model_spec_skeleton(const char *name, const char *cluster,
+		    const struct model_templates *tpl, long i)
+{
+	json_t *root, *vars = NULL;
+	const char *tname = "jupyter-notebook";
+	char *dump, *s;
+
+	if (tpl && i >= 0 && (size_t)i < tpl->n) {
+		tname = tpl->names[i];
+		vars = json_deep_copy(model_templates_vars(tpl, tname));
+	}
+	if (!json_is_object(vars)) {
+		json_decref(vars);
+		vars = json_object();
+	}
+	root = json_pack("{s:s, s:s, s:{s:s, s:o}, s:{s:i, s:s, s:s, s:i, s:i, s:i}, s:s}",
+			 "name", name,
+			 "cluster_id", cluster ? cluster : "00000000-0000-0000-0000-000000000000",
+			 "template", "name", tname, "variables", vars,
+			 "resources", "gpu_count", 1, "gpu_type", "A100",
+			 "gpu_vendor", "NVIDIA", "cpu_cores", 4, "memory_gb", 16,
+			 "storage_gb", 100,
+			 "description", "");
+	if (!root) {
+		/* the name is not valid UTF-8: fall back to a name-less one */
+		root = json_pack("{s:s}", "cluster_id",
+				 cluster ? cluster : "00000000-0000-0000-0000-000000000000");
+		if (!root)
+			return NULL;
+	}
+	dump = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!dump)
+		return NULL;
+	s = model_asprintf("%s\n", dump);
+	free(dump);
+	return s;
+}
+
+const char *
+model_cmd_name(enum model_cmd c)
+{
+	return c == MODEL_CMD_START ? "start" : "stop";
+}
+
+int
+model_parse_control(const char *buf, size_t len, enum model_cmd *cmds,
+		    size_t *n, char **err)
+{
+	size_t i = 0;
+
+	*n = 0;
+	*err = NULL;
+	while (i < len) {
+		size_t b = i, e;
+
+		while (i < len && buf[i] != '\n')
+			i++;
+		e = i++;
+		while (b < e && isspace((unsigned char)buf[b]))
+			b++;
+		while (e > b && isspace((unsigned char)buf[e - 1]))
+			e--;
+		if (b == e)
+			continue;
+		if (*n == MODEL_CMD_MAX) {
+			*err = model_asprintf("control: more than %d commands in one write",
+					      MODEL_CMD_MAX);
+			return -EINVAL;
+		}
+		if (e - b == 5 && strncasecmp(buf + b, "start", 5) == 0) {
+			cmds[(*n)++] = MODEL_CMD_START;
+		} else if (e - b == 4 && strncasecmp(buf + b, "stop", 4) == 0) {
+			cmds[(*n)++] = MODEL_CMD_STOP;
+		} else {
+			int shown = (int)(e - b > 40 ? 40 : e - b);
+
+			*err = model_asprintf("control: unknown command \"%.*s\" (known: start, stop)",
+					      shown, buf + b);
+			return -EINVAL;
+		}
+	}
+	if (*n == 0) {
+		*err = strdup("control: no command given (known: start, stop)");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,175 @@
+/*
+ * model_text: repairs API replies so that any string content parses (invalid UTF-8,
+ * NUL and lone surrogate escapes, raw control characters). Pure.
+ */
+#include "model.h"
+#include "model_int.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growable output buffer that starts copying only at the first repair. */
+struct model_fix {
+	const char *in;
+	size_t done;		/* bytes of in already accounted for */
+	char *out;
+	size_t len, cap;
+	int oom;
+};
+
+static void
+model_fix_emit(struct model_fix *f, size_t upto, const char *rep, size_t rlen)
+{
+	size_t need;
+
+	if (f->oom)
+		return;
+	need = f->len + (upto - f->done) + rlen + 1;
+	if (need > f->cap) {
+		size_t cap = f->cap ? f->cap : 4096;
+		char *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(f->out, cap);
+		if (!p) {
+			f->oom = 1;
+			return;
+		}
+		f->out = p;
+		f->cap = cap;
+	}
+	memcpy(f->out + f->len, f->in + f->done, upto - f->done);
+	f->len += upto - f->done;
+	memcpy(f->out + f->len, rep, rlen);
+	f->len += rlen;
+}
+
+/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t
+model_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		len = 2, cp = p[0] & 0x1F;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		len = 3, cp = p[0] & 0x0F;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return len;
+}
+
+static int
+model_hex4(const char *p, size_t n, unsigned int *v)
+{
+	*v = 0;
+	if (n < 4)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned)(c - 'A' + 10);
+		else
+			return 0;
+	}
+	return 1;
+}
+
+char *
+model_sanitize(const char *in, size_t len, size_t *outlen)
+{
+	static const char fffd[] = "\xEF\xBF\xBD";
+	struct model_fix f = { .in = in };
+	int in_str = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x80) {
+			size_t l = model_utf8_len((const unsigned char *)in + i, len - i);
+
+			if (l == 0) {
+				model_fix_emit(&f, i, fffd, 3);
+				f.done = ++i;
+			} else {
+				i += l;
+			}
+			continue;
+		}
+		if (!in_str) {
+			in_str = c == '"';
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 0;
+			i++;
+		} else if (c < 0x20) {
+			char esc[8];
+
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			model_fix_emit(&f, i, esc, 6);
+			f.done = ++i;
+		} else if (c == '\\' && i + 1 < len && in[i + 1] == 'u') {
+			unsigned int u, lo;
+
+			if (!model_hex4(in + i + 2, len - i - 2, &u)) {
+				i += 2;	/* invalid escape: the parser will say so */
+				continue;
+			}
+			if (u >= 0xD800 && u <= 0xDBFF && i + 11 < len &&
+			    in[i + 6] == '\\' && in[i + 7] == 'u' &&
+			    model_hex4(in + i + 8, len - i - 8, &lo) &&
+			    lo >= 0xDC00 && lo <= 0xDFFF) {
+				i += 12;	/* a proper surrogate pair */
+			} else if (u == 0 || (u >= 0xD800 && u <= 0xDFFF)) {
+				model_fix_emit(&f, i, "\\ufffd", 6);
+				f.done = i += 6;
+			} else {
+				i += 6;
+			}
+		} else if (c == '\\') {
+			i += 2;
+		} else {
+			i++;
+		}
+	}
+	if (!f.out && !f.oom)
+		return NULL;
+	model_fix_emit(&f, len, "", 0);
+	if (f.oom) {
+		free(f.out);
+		return NULL;
+	}
+	f.out[f.len] = '\0';
+	*outlen = f.len;
+	return f.out;
+}

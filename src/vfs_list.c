@@ -1,0 +1,173 @@
+/*
+ * vfs_list: the workspace listing through the cache: fetching it (and one
+ * workspace after a change), and serving the last good listing for up to
+ * max_stale when a refresh fails transiently (stale-on-error).
+ */
+#include "vfs_int.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- fetching ----------------------------------------------------------- */
+
+static int
+vfs_fetch_list(void *arg, const char *key, void **val, char **err)
+{
+	struct vfs *v = arg;
+	struct vfs_tomb **pp, *t;
+	struct ws **arr;
+	struct snap *prev, *s;
+	size_t n;
+	int rc;
+
+	(void)key;
+	rc = api_list(v->http, v->cluster, &arr, &n, err);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&v->mu);
+	prev = v->last ? snap_ref(v->last) : NULL;
+	pthread_mutex_unlock(&v->mu);
+	s = snap_build(arr, n, prev, time(NULL));
+	free(arr);
+	snap_unref(prev);
+	if (!s) {
+		*err = strdup("out of memory building the workspace list");
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&v->mu);
+	snap_unref(v->last);
+	v->last = snap_ref(s);
+	/* forget deletions the API no longer lists */
+	for (pp = &v->tombs; (t = *pp) != NULL;) {
+		if (!snap_find_id(s, t->id)) {
+			*pp = t->next;
+			free(t->id);
+			free(t);
+		} else {
+			pp = &t->next;
+		}
+	}
+	pthread_mutex_unlock(&v->mu);
+	log_msg(LOG_LVL_DEBUG, "listed %zu workspaces", s->n);
+	*val = s;
+	return 0;
+}
+int
+vfs_fetch_one(void *arg, const char *key, void **val, char **err)
+{
+	struct vfs *v = arg;
+	struct snap *prev, *s;
+	struct ws *w;
+	int rc;
+
+	rc = api_describe(v->http, key + 2, &w, err);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&v->mu);
+	prev = v->last ? snap_ref(v->last) : NULL;
+	pthread_mutex_unlock(&v->mu);
+	s = snap_build(&w, 1, prev, time(NULL));
+	snap_unref(prev);
+	if (!s) {
+		*err = strdup("out of memory");
+		return -ENOMEM;
+	}
+	*val = s;
+	return 0;
+}
+long long
+vfs_now_ms(struct vfs *v)
+{
+	struct timespec ts;
+
+	if (v->clock)
+		return v->clock(v->clock_arg);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Failures worth riding out on the last listing; permanent answers
+ * (401, 403, 404, 400) are never masked. */
+static int
+vfs_transient(int rc)
+{
+	return rc == -EIO || rc == -ETIMEDOUT || rc == -EHOSTUNREACH ||
+	       rc == -EAGAIN;
+}
+
+/* The last good listing, if it may still be served after a failure. */
+static struct snap *
+vfs_stale_locked(struct vfs *v, long long now, unsigned long *seq)
+{
+	if (!v->last || v->max_stale_ms <= 0 ||
+	    now - v->last_ok_ms > v->max_stale_ms)
+		return NULL;
+	*seq = v->last_seq;
+	v->stale_serves++;
+	return snap_ref(v->last);
+}
+
+/* The current list snapshot (a new reference) and its cache sequence.
+ * When a refresh fails transiently, the last listing is served for up to
+ * max_stale, and the refresh is retried at most once per max(ttl, 1 s). */
+int
+vfs_list(struct vfs *v, struct snap **out, unsigned long *seq)
+{
+	long long now = vfs_now_ms(v);
+	long long pause = v->ttl_ms > 1000 ? v->ttl_ms : 1000;
+	void *val = NULL;
+	char *err = NULL;
+	int rc, prune;
+
+	pthread_mutex_lock(&v->mu);
+	if (v->fail_ms && now - v->fail_ms < pause &&
+	    (*out = vfs_stale_locked(v, now, seq)) != NULL) {
+		pthread_mutex_unlock(&v->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&v->mu);
+
+	rc = cache_get(v->cache, VFS_LIST_KEY, vfs_fetch_list, v, &val, seq, &err);
+	if (rc < 0) {
+		struct snap *stale = NULL;
+
+		pthread_mutex_lock(&v->mu);
+		if (vfs_transient(rc)) {
+			v->fail_ms = now ? now : 1;
+			stale = vfs_stale_locked(v, now, seq);
+			if (stale) {
+				free(v->stale_msg);
+				v->stale_msg = model_asprintf("listing failed, showing data from %lld s ago: %s",
+							      (now - v->last_ok_ms) / 1000,
+							      err ? err : strerror(-rc));
+			}
+		}
+		pthread_mutex_unlock(&v->mu);
+		log_msg(stale ? LOG_LVL_WARN : LOG_LVL_ERR, "listing workspaces: %s%s",
+			err ? err : strerror(-rc), stale ? " (serving the last listing)" : "");
+		free(err);
+		if (stale) {
+			*out = stale;
+			return 0;
+		}
+		return rc;
+	}
+	*out = val;
+	pthread_mutex_lock(&v->mu);
+	if (*seq != v->last_seq || !v->last_ok_ms) {
+		v->last_seq = *seq;
+		v->last_ok_ms = now;
+	}
+	v->fail_ms = 0;
+	free(v->stale_msg);
+	v->stale_msg = NULL;
+	prune = v->pruned_seq != *seq;
+	v->pruned_seq = *seq;
+	pthread_mutex_unlock(&v->mu);
+	if (prune)
+		cache_prune(v->cache, *seq, VFS_LIST_KEY);
+	return 0;
+}

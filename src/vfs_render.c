@@ -1,0 +1,138 @@
+/*
+ * vfs_render: the content of every file node, as one allocated string.
+ */
+#include "vfs_int.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char vfs_control_help[] = "start\nstop\n";
+static const char vfs_ctl_help[] = "refresh\nrefresh NAME\n";
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static char *
+vfs_ws_error(struct vfs *v, const char *id, time_t *mtime)
+{
+	char *s = NULL;
+
+	pthread_mutex_lock(&v->mu);
+	for (struct vfs_error *e = v->errors; e; e = e->next)
+		if (strcmp(e->id, id) == 0) {
+			s = model_asprintf("%s\n", e->msg);
+			*mtime = e->mtime;
+			break;
+		}
+	if (!s && v->stale_msg)
+		s = model_asprintf("%s\n", v->stale_msg);
+	pthread_mutex_unlock(&v->mu);
+	return s ? s : strdup("");
+}
+
+static char *
+vfs_draft_error(struct draft *d, time_t *mtime)
+{
+	char *s;
+
+	pthread_mutex_lock(&d->mu);
+	s = d->error ? model_asprintf("%s\n", d->error) : strdup("");
+	if (d->error)
+		*mtime = d->error_mtime;
+	pthread_mutex_unlock(&d->mu);
+	return s;
+}
+
+/* The logs file: fetched when opened, bounded in time and size. */
+static char *
+vfs_render_logs(struct vfs *v, const struct ws *w, int *rc)
+{
+	char *text = NULL, *err = NULL;
+
+	*rc = api_logs(v->http, w->id, &text, &err);
+	if (*rc < 0) {
+		log_msg(LOG_LVL_ERR, "logs of %s: %s", w->id, err ? err : strerror(-*rc));
+		vfs_set_error(v, w->id, err ? err : strerror(-*rc));
+	}
+	free(err);
+	return text;
+}
+
+int
+vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
+	   time_t *mtime)
+{
+	const struct ws *w = n->cur ? n->cur->ws : NULL;
+	char *s = NULL;
+	int rc = 0;
+
+	*mtime = n->cur ? n->cur->mtime : v->started;
+	switch (n->kind) {
+	case NODE_STATS:
+		s = dot_render_stats(v);
+		*mtime = time(NULL);
+		break;
+	case NODE_TSV:
+		s = dot_render_tsv(v);
+		break;
+	case NODE_CTL:
+		s = strdup(vfs_ctl_help);
+		break;
+	case NODE_TPL:
+		s = strdup(model_templates_json(n->tpl, (size_t)n->tpl_idx));
+		break;
+	case NODE_WAIT:
+		s = strdup("");
+		break;
+	case NODE_TEMP:
+		return draft_render_temp(n->draft, n->leaf, out, len, mtime);
+	case NODE_DRAFT:
+		if (n->file == WS_FILE_SPEC)
+			return draft_render_spec(v, n->draft, out, len, mtime);
+		if (n->file == WS_FILE_ERROR)
+			s = vfs_draft_error(n->draft, mtime);
+		else
+			return -EISDIR;
+		break;
+	case NODE_WS:
+		switch (n->file) {
+		case WS_FILE_STATUS_JSON:
+			s = malloc(w->json_len + 1);
+			if (s)
+				memcpy(s, w->json, w->json_len + 1);
+			break;
+		case WS_FILE_STATUS:
+			s = model_asprintf("%s\n", w->status);
+			break;
+		case WS_FILE_ID:
+			s = model_asprintf("%s\n", w->id);
+			break;
+		case WS_FILE_CONTROL:
+			s = strdup(vfs_control_help);
+			break;
+		case WS_FILE_ERROR:
+			s = vfs_ws_error(v, w->id, mtime);
+			break;
+		case WS_FILE_ACCESS:
+			s = strdup(w->access);
+			break;
+		case WS_FILE_LOGS:
+			s = vfs_render_logs(v, w, &rc);
+			if (rc < 0)
+				return rc;
+			break;
+		default:
+			return -EISDIR;
+		}
+		break;
+	default:
+		return -EISDIR;
+	}
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	*len = strlen(s);
+	return 0;
+}
