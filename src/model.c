@@ -300,6 +300,17 @@ model_load(const char *body, size_t len, char **err)
 	if (fixed)
 		log_msg(LOG_LVL_WARN, "API reply held invalid UTF-8, NUL or control characters; replaced");
 	root = json_loadb(fixed ? fixed : body, fixed ? flen : len, 0, &jerr);
+	if (!root && json_error_code(&jerr) == json_error_numeric_overflow) {
+		size_t qlen = 0;
+		char *q = model_quote_big_numbers(fixed ? fixed : body,
+						  fixed ? flen : len, &qlen);
+
+		if (q) {
+			log_msg(LOG_LVL_WARN, "API reply holds numbers too large to hold; shown as strings");
+			root = json_loadb(q, qlen, 0, &jerr);
+			free(q);
+		}
+	}
 	free(fixed);
 	if (!root)
 		*err = model_asprintf("API reply is not valid JSON (%s at offset %d)",

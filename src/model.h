@@ -45,6 +45,10 @@ void model_ws_array_free(struct ws **v, size_t n);
  * (length in *outlen) or NULL when nothing needed repair. */
 char *model_sanitize(const char *in, size_t len, size_t *outlen);
 
+/* Quote numbers of more than 18 digits (outside strings) so that a reply
+ * with an integer no C type holds still parses; NULL when there is none. */
+char *model_quote_big_numbers(const char *in, size_t len, size_t *outlen);
+
 /* Parse a describe reply {"workspace":{...}}; 0 or -EIO with *err. */
 int model_parse_describe(const char *body, size_t len, struct ws **out,
 			 char **err);
@@ -62,8 +66,10 @@ int model_is_uuid(const char *s);
 /* The largest spec.json accepted, in bytes. */
 #define MODEL_SPEC_MAX (64 * 1024)
 
-/* Nonzero when buf (trailing white space ignored) parses as one complete
- * JSON object: the moment a spec.json write is finished. */
+/* 1 when buf (trailing white space ignored) parses as one complete JSON
+ * object: the moment a spec.json write is finished; 0 while it may still
+ * become one; -1 when it ends like an object but can never parse (a
+ * syntax error, \u0000, nesting or numbers beyond the parser's limits). */
 int model_spec_complete(const char *buf, size_t len);
 
 /* Check a complete spec against the rules of a WorkspaceCreateRequest and

@@ -17,6 +17,7 @@
 int
 model_spec_complete(const char *buf, size_t len)
 {
+	json_error_t jerr;
 	json_t *root;
 	int ok;
 
@@ -25,7 +26,9 @@ model_spec_complete(const char *buf, size_t len)
 	/* cheap test first: an object ends in '}' */
 	if (len < 2 || buf[len - 1] != '}')
 		return 0;
-	root = json_loadb(buf, len, 0, NULL);
+	root = json_loadb(buf, len, 0, &jerr);
+	if (!root)	/* a prefix only ever ends early; other errors are final */
+		return json_error_code(&jerr) == json_error_premature_end_of_input ? 0 : -1;
 	ok = json_is_object(root);
 	json_decref(root);
 	return ok;

@@ -5,6 +5,7 @@
 #include "model.h"
 #include "model_int.h"
 #include "log.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -50,36 +51,6 @@ model_fix_emit(struct model_fix *f, size_t upto, const char *rep, size_t rlen)
 	f->len += rlen;
 }
 
-/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t
-model_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		len = 2, cp = p[0] & 0x1F;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		len = 3, cp = p[0] & 0x0F;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return len;
-}
-
 static int
 model_hex4(const char *p, size_t n, unsigned int *v)
 {
@@ -114,7 +85,7 @@ model_sanitize(const char *in, size_t len, size_t *outlen)
 		unsigned char c = (unsigned char)in[i];
 
 		if (c >= 0x80) {
-			size_t l = model_utf8_len((const unsigned char *)in + i, len - i);
+			size_t l = utf8_seq_len((const unsigned char *)in + i, len - i);
 
 			if (l == 0) {
 				model_fix_emit(&f, i, fffd, 3);
@@ -135,7 +106,8 @@ model_sanitize(const char *in, size_t len, size_t *outlen)
 		} else if (c < 0x20) {
 			char esc[8];
 
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			/* a raw NUL would come back as \u0000, which is refused too */
+			snprintf(esc, sizeof(esc), "\\u%04x", c ? c : 0xfffd);
 			model_fix_emit(&f, i, esc, 6);
 			f.done = ++i;
 		} else if (c == '\\' && i + 1 < len && in[i + 1] == 'u') {
@@ -161,6 +133,62 @@ model_sanitize(const char *in, size_t len, size_t *outlen)
 		} else {
 			i++;
 		}
+	}
+	if (!f.out && !f.oom)
+		return NULL;
+	model_fix_emit(&f, len, "", 0);
+	if (f.oom) {
+		free(f.out);
+		return NULL;
+	}
+	f.out[f.len] = '\0';
+	*outlen = f.len;
+	return f.out;
+}
+
+char *
+model_quote_big_numbers(const char *in, size_t len, size_t *outlen)
+{
+	struct model_fix f = { .in = in };
+	int in_str = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		char c = in[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+			i++;
+			continue;
+		}
+		if ((c == '-' || (c >= '0' && c <= '9'))) {
+			size_t b = i, digits = 0;
+
+			if (in[i] == '-')
+				i++;
+			while (i < len && ((in[i] >= '0' && in[i] <= '9') || in[i] == '.' ||
+					   in[i] == 'e' || in[i] == 'E' || in[i] == '+' || in[i] == '-')) {
+				digits++;
+				i++;
+			}
+			/* beyond what a 64-bit integer or a double holds: keep it as text */
+			if (digits > 18) {
+				model_fix_emit(&f, b, "\"", 1);
+				f.done = b;
+				model_fix_emit(&f, i, "\"", 1);
+				f.done = i;
+			}
+			continue;
+		}
+		i++;
 	}
 	if (!f.out && !f.oom)
 		return NULL;

@@ -5,6 +5,7 @@
 #include "path.h"
 #include "htab.h"
 #include "rfc3339.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -103,11 +104,18 @@ path_encode_name(const char *name, const char *id, int with_suffix,
 			len -= 1;
 		else if (len >= 2 && out[len - 2] == '%')
 			len -= 2;
-		/* never end inside a UTF-8 sequence */
-		while (len > 0 && ((unsigned char)out[len - 1] & 0xC0) == 0x80)
-			len--;
-		if (len > 0 && ((unsigned char)out[len - 1] & 0xC0) == 0xC0)
-			len--;
+		/* never end inside a UTF-8 sequence: back up to the start of
+		 * the last one and drop it only if it does not fit whole */
+		{
+			size_t start = len;
+
+			while (start > 0 && ((unsigned char)out[start - 1] & 0xC0) == 0x80)
+				start--;
+			if (start > 0 && ((unsigned char)out[start - 1] & 0xC0) == 0xC0 &&
+			    utf8_seq_len((const unsigned char *)out + start - 1,
+					 len - (start - 1)) == 0)
+				len = start - 1;
+		}
 	}
 	memcpy(out + len, suffix, slen + 1);
 	return len + slen;
@@ -152,6 +160,8 @@ path_decode_name(const char *dirname, char *out, size_t outsz)
 		out[n++] = (char)c;
 	}
 	out[n] = '\0';
+	if (!utf8_valid(out, n))
+		return -EINVAL;	/* API names are JSON strings: UTF-8 */
 	/* Only the canonical spelling is accepted, so that the name a user
 	 * types is exactly the name the listing will show. */
 	if (strlen(dirname) > PATH_NAME_MAX ||

@@ -444,10 +444,12 @@ draft_write_spec(struct vfs *v, struct vfs_file *f, const char *buf,
 	d->mtime = time(NULL);
 	f->wrote = 1;
 	f->create_rc = 0;
-	if (!model_spec_complete(d->buf, d->len)) {
+	rc = model_spec_complete(d->buf, d->len);
+	if (rc == 0) {
 		pthread_mutex_unlock(&d->mu);
 		return (int)size;
 	}
+	/* complete, or beyond repair: the build reports which (EINVAL) */
 	rc = draft_commit_locked(v, d, &err);
 	if (rc < 0) {
 		f->create_rc = rc;
@@ -640,7 +642,7 @@ draft_rename(struct vfs *v, struct draft *d, const char *from, const char *to)
 	d->mtime = time(NULL);
 	t->buf = NULL;
 	draft_temp_free(t);
-	if (!model_spec_complete(d->buf, d->len)) {
+	if (model_spec_complete(d->buf, d->len) == 0) {
 		pthread_mutex_unlock(&d->mu);
 		return draft_fail(d, -EINVAL, strdup("spec.json: the renamed file is not one complete JSON object"));
 	}

@@ -376,9 +376,13 @@ model_spec_complete_cases(void **state)
 	assert_false(model_spec_complete("42", 2));
 	assert_false(model_spec_complete("\"{}\"", 4));
 	assert_false(model_spec_complete("null", 4));
-	assert_false(model_spec_complete("{} {}", 5));
+	/* ends like an object but can never parse: final (-1), not "wait" */
+	assert_int_equal(model_spec_complete("{} {}", 5), -1);
 	assert_false(model_spec_complete("{}x", 3));
-	assert_false(model_spec_complete("x{}", 3));
+	assert_int_equal(model_spec_complete("x{}", 3), -1);
+	assert_int_equal(model_spec_complete("{\"a\": \"\\u0000\"}", 15), -1);
+	assert_int_equal(model_spec_complete("{\"a\": 123456789012345678901234567890}", 37), -1);
+	assert_int_equal(model_spec_complete("{\"a\": {}", 8), 0);
 	assert_false(model_spec_complete("", 0));
 	assert_false(model_spec_complete("\n\n", 2));
 	assert_false(model_spec_complete("}", 1));
