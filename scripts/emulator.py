@@ -729,6 +729,10 @@ class Api:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle and
+    # the client's delayed ACK stall every reply on a kept-alive connection
+    # by 40 ms, which a production server does not do
+    disable_nagle_algorithm = True
     server_version = "exalsius-emulator/1.0"
     sys_version = ""
     timeout = 120   # idle keep-alive connections are closed after this
