@@ -245,6 +245,35 @@ vfs_is_writable(const struct node *n)
 	       (n->kind == NODE_DRAFT && n->file == WS_FILE_SPEC);
 }
 
+/* The size of the common workspace files without rendering them (what
+ * ls -l and stat ask for most); 0 when it must be rendered. Must agree
+ * with vfs_render. */
+static int
+vfs_size_fast(const struct node *n, off_t *size)
+{
+	const struct ws *w;
+
+	if (n->kind != NODE_WS)
+		return 0;
+	w = n->cur->ws;
+	switch (n->file) {
+	case WS_FILE_STATUS_JSON:
+		*size = (off_t)w->json_len;
+		return 1;
+	case WS_FILE_STATUS:
+		*size = (off_t)strlen(w->status) + 1;
+		return 1;
+	case WS_FILE_ID:
+		*size = (off_t)strlen(w->id) + 1;
+		return 1;
+	case WS_FILE_ACCESS:
+		*size = (off_t)strlen(w->access);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Attributes; the size of a file is its current rendering's, except for
  * logs and wait files, which cost an API call or block (size 0: they are
  * read with direct I/O to the end anyway). */
@@ -278,6 +307,10 @@ vfs_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
 	}
 	a->mode = vfs_is_writable(n) ? 0644 : 0444;
 	if ((n->kind == NODE_WS && n->file == WS_FILE_LOGS) || n->kind == NODE_WAIT) {
+		a->mtime = n->cur->mtime;
+		return 0;
+	}
+	if (vfs_size_fast(n, &a->size)) {
 		a->mtime = n->cur->mtime;
 		return 0;
 	}
