@@ -39,7 +39,8 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	(void)conn;
 	cfg->entry_timeout = c->kernel_timeout;
 	cfg->attr_timeout = c->kernel_timeout;
-	cfg->negative_timeout = c->kernel_timeout;
+	/* a name that appears must appear at once */
+	cfg->negative_timeout = 0;
 	cfg->direct_io = 0;
 	cfg->hard_remove = 1;
 	/* threads start here, not before fuse_daemonize() forks */
@@ -276,6 +277,14 @@ void
 fs_poll_destroy(void *ph)
 {
 	fuse_pollhandle_destroy(ph);
+}
+
+void
+fs_invalidate(const char *path)
+{
+	/* only attributes: contents are read with direct I/O anyway; a path
+	 * the kernel does not know is simply not cached */
+	fuse_invalidate_path(fuse_get_context()->fuse, path);
 }
 
 int

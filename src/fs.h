@@ -13,7 +13,8 @@ struct fs_ctx {
 	struct vfs *vfs;
 	uid_t uid;
 	gid_t gid;
-	double kernel_timeout;	/* entry/attr caching in the kernel, seconds */
+	double kernel_timeout;	/* entry/attr caching in the kernel, seconds;
+				 * what this mount changes is invalidated */
 };
 
 /* The operations table; private_data must be a struct fs_ctx. */
@@ -24,5 +25,7 @@ extern const struct fuse_operations fs_ops;
 void fs_poll_notify(void *ph);
 void fs_poll_destroy(void *ph);
 int fs_interrupted(void);
+/* Drop the kernel's cached attributes of path (from within a request). */
+void fs_invalidate(const char *path);
 
 #endif

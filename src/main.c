@@ -337,6 +337,7 @@ main(int argc, char *argv[])
 	vc.interrupted = fs_interrupted;
 	vc.poll_notify = fs_poll_notify;
 	vc.poll_destroy = fs_poll_destroy;
+	vc.invalidate = fs_invalidate;
 	ctx.vfs = vfs_new(&vc, h);
 	if (!ctx.vfs) {
 		fprintf(stderr, "exalsiusfs: out of memory\n");
@@ -344,7 +345,9 @@ main(int argc, char *argv[])
 	}
 	ctx.uid = getuid();
 	ctx.gid = getgid();
-	ctx.kernel_timeout = 0;
+	/* the kernel may keep entries and attributes for a second (or the
+	 * TTL if shorter); contents are never cached (direct I/O) */
+	ctx.kernel_timeout = o.cache_ttl < 1 ? 0 : 1.0;
 	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs");
 	/* other users only ever get in with the kernel checking modes */
 	if (o.allow_other)

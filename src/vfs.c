@@ -350,6 +350,7 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	v->interrupted = cfg->interrupted;
 	v->poll_notify = cfg->poll_notify;
 	v->poll_destroy = cfg->poll_destroy;
+	v->invalidate = cfg->invalidate;
 	v->http = h;
 	v->started = time(NULL);
 	pthread_mutex_init(&v->mu, NULL);
@@ -693,6 +694,28 @@ vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 	return (int)size;
 }
 
+void
+vfs_invalidate_siblings(struct vfs *v, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char buf[2 * PATH_NAME_MAX + 16];
+	int dlen;
+
+	if (!v->invalidate || !slash || slash == path)
+		return;
+	dlen = (int)(slash - path);
+	for (int f = 0; f < WS_FILE_COUNT; f++) {
+		const char *name = path_file_name((enum ws_file)f);
+
+		if (strcmp(name, slash + 1) == 0 || f == WS_FILE_WAIT)
+			continue;
+		snprintf(buf, sizeof(buf), "%.*s/%s", dlen, path, name);
+		v->invalidate(buf);
+	}
+	snprintf(buf, sizeof(buf), "%.*s", dlen, path);
+	v->invalidate(buf);
+}
+
 static int
 vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t size)
 {
@@ -724,10 +747,12 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 			model_cmd_name(cmds[i]));
 	}
 	vfs_set_error(v, f->id, NULL);
+	vfs_invalidate_siblings(v, f->path);
 	return (int)size;
 fail:
 	log_msg(LOG_LVL_ERR, "workspace %s: %s", f->id, err ? err : strerror(-rc));
 	vfs_set_error(v, f->id, err ? err : strerror(-rc));
+	vfs_invalidate_siblings(v, f->path);
 	free(err);
 	return rc;
 }

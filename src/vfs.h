@@ -28,6 +28,7 @@ struct vfs_cfg {
 	int (*interrupted)(void);	/* has the caller given up? (may be NULL) */
 	void (*poll_notify)(void *ph);	/* wake a poller and free ph (NULL: no poll) */
 	void (*poll_destroy)(void *ph);	/* free ph without waking */
+	void (*invalidate)(const char *path);	/* drop the kernel's cached attributes */
 };
 
 struct vfs_attr {

@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -389,10 +390,14 @@ draft_commit_locked(struct vfs *v, struct draft *d, char **err)
 	d->state = rc < 0 ? DRAFT_EDIT : DRAFT_CREATED;
 	pthread_mutex_unlock(&d->mu);
 	if (rc == 0) {
+		char path[PATH_NAME_MAX + 16];
+
 		draft_set_error(d, NULL);
 		/* the directory now shows the real workspace */
 		vfs_remove_draft(v, d);
 		cache_invalidate(v->cache, VFS_LIST_KEY);
+		snprintf(path, sizeof(path), "/%s/-", d->dirname);
+		vfs_invalidate_siblings(v, path);
 	}
 	return rc;
 }

@@ -87,6 +87,7 @@ struct vfs {
 	int (*interrupted)(void);
 	void (*poll_notify)(void *ph);	/* wake the poller, free ph */
 	void (*poll_destroy)(void *ph);	/* free ph without waking */
+	void (*invalidate)(const char *path);
 	struct http *http;
 	struct cache *cache;
 	struct cache *tpl_cache;
@@ -168,6 +169,9 @@ void vfs_set_error(struct vfs *v, const char *id, const char *msg);
 int vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	       time_t *mtime);
 long long vfs_now_ms(struct vfs *v);
+/* Tell the kernel that files of the directory holding path changed (all
+ * but path itself, whose request is in progress). */
+void vfs_invalidate_siblings(struct vfs *v, const char *path);
 
 /* vfs_draft.c: drafts made by mkdir, their spec.json and temporary files */
 struct draft *draft_new(const char *dirname, const char *name);
