@@ -179,24 +179,32 @@ model_templates_parse(const char *body, size_t len, struct model_templates **out
 		goto nomem;
 	json_array_foreach(arr, i, e) {
 		const char *name = json_string_value(json_object_get(e, "name"));
-		char *dump;
+		char *clean, *dump;
 
-		/* a template must have a name usable as a file name */
+		/* a template must have a name usable as a file name, and one
+		 * the others do not have once control characters are gone */
 		if (!name || !*name || strchr(name, '/') || name[0] == '.' ||
-		    strlen(name) > 200 || model_templates_find(t, name) >= 0) {
-			log_msg(LOG_LVL_WARN, "template %zu skipped: no usable or a repeated name", i);
+		    strlen(name) > 200) {
+			log_msg(LOG_LVL_WARN, "template %zu skipped: no usable name", i);
+			continue;
+		}
+		clean = strdup(name);
+		if (!clean)
+			goto nomem;
+		model_clean_line(clean);
+		if (model_templates_find(t, clean) >= 0 || strcmp(clean, name) != 0) {
+			log_msg(LOG_LVL_WARN, "template %zu skipped: a repeated name or control characters in it", i);
+			free(clean);
 			continue;
 		}
 		dump = json_dumps(e, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		t->names[t->n] = strdup(name);
+		t->names[t->n] = clean;
 		t->json[t->n] = dump ? model_asprintf("%s\n", dump) : NULL;
 		free(dump);
-		if (!t->names[t->n] || !t->json[t->n]) {
+		if (!t->json[t->n]) {
 			free(t->names[t->n]);
-			free(t->json[t->n]);
 			goto nomem;
 		}
-		model_clean_line(t->names[t->n]);
 		t->n++;
 	}
 	*out = t;

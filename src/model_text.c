@@ -129,7 +129,9 @@ model_sanitize(const char *in, size_t len, size_t *outlen)
 				i += 6;
 			}
 		} else if (c == '\\') {
-			i += 2;
+			/* an escape takes one ASCII character; anything else is
+			 * looked at on its own (an invalid byte gets replaced) */
+			i += (i + 1 < len && (unsigned char)in[i + 1] < 0x80) ? 2 : 1;
 		} else {
 			i++;
 		}
