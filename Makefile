@@ -6,6 +6,8 @@
 #   make asan       the same suites under AddressSanitizer + UBSan
 #   make valgrind   unit tests and the integration suite under valgrind
 #   make stress     parallel load with random faults on the sanitizer build
+#   make fuzz       libFuzzer on the JSON model, spec checks and names
+#   make bench      the benchmark (BENCH_ARGS=--large for N = 100,000)
 #   make install    binary, man page and systemd user unit (PREFIX, DESTDIR)
 #
 # Project flags live in EXFS_*; CFLAGS/LDFLAGS stay the user's.
@@ -39,7 +41,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check check-all check-unit check-contract check-integration asan ubsan \
-	tsan stress valgrind demo deps analyze format clean install uninstall
+	tsan stress fuzz bench valgrind demo deps analyze format clean install uninstall
 
 all: $(BIN)
 
@@ -86,6 +88,18 @@ asan ubsan:
 stress:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=address,undefined build/asan/exalsiusfs
 	@EXFS_BIN=$(abspath build/asan/exalsiusfs) ./tests/stress/stress.sh
+
+# libFuzzer on the pure modules, FUZZ_SECONDS per target (default 30)
+fuzz:
+	@./tests/fuzz/run.sh
+
+# the benchmark: ratios measured side by side (bench/bench.sh --large for N=100,000)
+bench: $(BIN) $(BUILD)/baseline_fs
+	@EXFS_BIN=$(abspath $(BIN)) ./bench/bench.sh $(BENCH_ARGS)
+
+$(BUILD)/baseline_fs: bench/baseline_fs.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs fuse3)
 
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread check-unit

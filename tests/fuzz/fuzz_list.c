@@ -1,5 +1,6 @@
 /*
  * fuzz_list: an arbitrary list reply through model_sanitize,
+ * model_quote_big_numbers,
  * model_parse_list (which renders status.json, access, gpus), then
  * snap_build over the result (directory naming, both indexes), a second
  * snapshot built on the first (mtimes carried over, names stable), and the
@@ -7,6 +8,7 @@
  *
  * Invariants (abort() on failure):
  *  - model_sanitize's output is valid UTF-8 and needs no second repair;
+ *  - model_quote_big_numbers never breaks a document that parsed;
  *  - a failed parse sets *err and returns no array;
  *  - every struct ws has non-NULL strings, a status that is a plain word,
  *    a status.json rendering that ends in '\n', is valid UTF-8 and parses
@@ -35,13 +37,17 @@ check_sanitize(const uint8_t *data, size_t size)
 	char *again;
 
 	if (!fixed) {
-		/* nothing needed repair: the input itself is valid UTF-8 */
-		FUZZ_CHECK(fuzz_utf8_ok((const char *)data, size));
+		/* "nothing needed repair" must mean the input is valid UTF-8 */
+		if (!fuzz_utf8_ok((const char *)data, size))
+			FUZZ_CHECK(!"model_sanitize left invalid UTF-8 unrepaired");
 		return;
 	}
 	FUZZ_CHECK(strlen(fixed) <= olen);
-	FUZZ_CHECK(fuzz_utf8_ok(fixed, olen));
-	/* the repaired text must need no further repair (idempotence) */
+	if (!fuzz_utf8_ok(fixed, olen))
+		FUZZ_CHECK(!"model_sanitize output holds invalid UTF-8");
+	/* the repaired text must need no further repair (idempotence): a
+	 * repair that emits something the next pass repairs again (such as
+	 * \u0000) leaves text that jansson refuses */
 	again = model_sanitize(fixed, olen, &olen2);
 	if (again) {
 		fprintf(stderr, "model_sanitize is not idempotent: %zu -> %zu bytes\n",
@@ -50,6 +56,36 @@ check_sanitize(const uint8_t *data, size_t size)
 		FUZZ_CHECK(!"model_sanitize output needs a second repair");
 	}
 	free(fixed);
+}
+
+/* model_quote_big_numbers only ever turns numbers into strings: a document
+ * that parsed still parses, with the same shape. */
+static void
+check_quote(const uint8_t *data, size_t size)
+{
+	size_t qlen = 0;
+	char *q = model_quote_big_numbers((const char *)data, size, &qlen);
+	json_t *a, *b;
+
+	if (!q)
+		return;
+	FUZZ_CHECK(strlen(q) <= qlen);
+	if (fuzz_utf8_ok((const char *)data, size))
+		FUZZ_CHECK(fuzz_utf8_ok(q, qlen));
+	a = json_loadb((const char *)data, size, 0, NULL);
+	if (a) {
+		b = json_loadb(q, qlen, 0, NULL);
+		if (!b)
+			FUZZ_CHECK(!"quoting big numbers broke a valid document");
+		FUZZ_CHECK(json_typeof(a) == json_typeof(b));
+		if (json_is_array(a))
+			FUZZ_CHECK(json_array_size(a) == json_array_size(b));
+		if (json_is_object(a))
+			FUZZ_CHECK(json_object_size(a) == json_object_size(b));
+		json_decref(b);
+	}
+	json_decref(a);
+	free(q);
 }
 
 static int
@@ -212,7 +248,13 @@ check_other_replies(const uint8_t *data, size_t size)
 			char *skel;
 
 			FUZZ_CHECK(name && *name && !strchr(name, '/') && name[0] != '.');
-			FUZZ_CHECK(model_templates_find(t, name) == (long)i);
+			FUZZ_CHECK(one_line(name));
+			/* names are unique: they are file names in .templates/ */
+			if (model_templates_find(t, name) != (long)i) {
+				fprintf(stderr, "template %zu has the name \"%s\" of template %ld\n",
+					i, name, model_templates_find(t, name));
+				FUZZ_CHECK(!"template names are unique");
+			}
 			FUZZ_CHECK(model_templates_json(t, i) != NULL);
 			skel = model_spec_skeleton("fuzz", NULL, t, (long)i);
 			FUZZ_CHECK(skel != NULL);
@@ -242,6 +284,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_sanitize(data, size);
+	check_quote(data, size);
 	check_list(data, size);
 	check_describe(data, size);
 	check_other_replies(data, size);

@@ -10,10 +10,12 @@
  * Invariants (abort() on failure):
  *  - path_encode_name: 1..255 bytes, length returned == strlen, no '/',
  *    no control byte, no leading '.', never "." or ".."; valid UTF-8 when
- *    the name is; when the name fits (and no suffix is forced) it decodes
- *    back to the name, otherwise it ends in "@<id8>";
+ *    the name is; when the name fits (and no suffix is forced) it is the
+ *    plain encoding, which decodes back to a UTF-8 name; otherwise it ends
+ *    in "@<id8>" and is never cut inside a %XX escape;
  *  - path_decode_name: when it succeeds, encoding the result gives back
- *    exactly the input (the canonical form) and the result has no NUL;
+ *    exactly the input (the canonical form), and the result is non-empty
+ *    UTF-8 without NUL;
  *  - path_split: components within 255 bytes, without '/', the first
  *    non-empty, and "/top/file/leaf" rebuilt from them names the same path;
  *  - path_file_kind / path_file_name round-trip;
@@ -38,6 +40,27 @@ escaped_len(const char *name)
 
 		n += (c == '/' || c == '%' || c < 0x20 || c == 0x7f ||
 		      (i == 0 && c == '.')) ? 3 : 1;
+	}
+	return n;
+}
+
+/* For a UTF-8 name that needs the suffix: the escaped length of its
+ * longest prefix of whole characters that fits beside a suffix of slen. */
+static size_t
+best_cut(const char *name, size_t slen)
+{
+	size_t limit = PATH_NAME_MAX - slen, n = 0, i = 0;
+
+	while (name[i]) {
+		unsigned char c = (unsigned char)name[i];
+		size_t clen = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+		size_t unit = (c == '/' || c == '%' || c < 0x20 || c == 0x7f ||
+			       (i == 0 && c == '.')) ? 3 : clen;
+
+		if (n + unit > limit)
+			break;
+		n += unit;
+		i += clen;
 	}
 	return n;
 }
@@ -82,21 +105,33 @@ check_encode(const char *name, const char *id, int with_suffix)
 	id8_of(id, id8);
 	slen = (size_t)snprintf(suffix, sizeof(suffix), "@%s", id8);
 	if (!with_suffix && *name && escaped_len(name) <= PATH_NAME_MAX) {
-		/* it fits: the plain encoding, which decodes back */
+		FUZZ_CHECK(len == escaped_len(name));
+	}
+	if (!with_suffix && *name && escaped_len(name) <= PATH_NAME_MAX &&
+	    fuzz_utf8_ok(name, strlen(name))) {
+		/* it fits: the plain encoding, which decodes back (API names
+		 * are JSON strings, so UTF-8; mkdir refuses anything else) */
 		int rc = path_decode_name(out, back, sizeof(back));
 
-		FUZZ_CHECK(len == escaped_len(name));
 		if (rc != 0) {
 			fprintf(stderr, "\"%s\" does not decode (%d)\n", out, rc);
 			FUZZ_CHECK(!"a plain encoding decodes");
 		}
 		FUZZ_CHECK(strcmp(back, name) == 0);
-	} else {
+	} else if (with_suffix || !*name || escaped_len(name) > PATH_NAME_MAX) {
 		FUZZ_CHECK(len >= slen);
 		FUZZ_CHECK(strcmp(out + len - slen, suffix) == 0);
 		/* never cut inside a %XX escape */
 		FUZZ_CHECK(len - slen < 1 || out[len - slen - 1] != '%');
 		FUZZ_CHECK(len - slen < 2 || out[len - slen - 2] != '%');
+		/* README: cut, never inside an escape or a UTF-8 character,
+		 * and nothing more than that: every whole character that fits
+		 * is kept */
+		if (fuzz_utf8_ok(name, strlen(name)) && len - slen != best_cut(name, slen)) {
+			fprintf(stderr, "\"%s\" keeps %zu bytes of the name, %zu fit\n",
+				out, len - slen, best_cut(name, slen));
+			FUZZ_CHECK(!"a cut name keeps every whole character that fits");
+		}
 	}
 	free(out);
 }
@@ -113,6 +148,8 @@ check_decode(const char *dirname)
 	}
 	FUZZ_CHECK(*dirname && dirname[0] != '.');
 	FUZZ_CHECK(strlen(out) > 0);
+	/* a workspace name is a JSON string: mkdir accepts only UTF-8 */
+	FUZZ_CHECK(fuzz_utf8_ok(out, strlen(out)));
 	path_encode_name(out, "", 0, again);
 	if (strcmp(again, dirname) != 0) {
 		fprintf(stderr, "decode(\"%s\") = \"%s\" encodes to \"%s\"\n",

@@ -15,6 +15,8 @@
  *    non-empty template.name, an object template.variables and an object
  *    resources, and every other top-level member of the spec kept;
  *  - a spec that builds is complete (the create would have happened);
+ *    model_spec_complete says 1, 0 or -1, and -1 ("can never parse", so
+ *    the write fails at once) is final: appending never completes it;
  *  - control parsing agrees with the reference and never sends on error.
  */
 #include "fuzz_common.h"
@@ -84,10 +86,12 @@ check_build(const char *buf, size_t len, const char *cluster, int complete)
 
 	if (len > MODEL_SPEC_MAX)
 		FUZZ_CHECK(rc == -EFBIG);
+	if (complete < 0)	/* can never parse: never sent */
+		FUZZ_CHECK(rc != 0);
 	if (rc == 0) {
 		FUZZ_CHECK(body != NULL && err == NULL);
 		/* a spec that can be sent is one the write path sends */
-		FUZZ_CHECK(complete);
+		FUZZ_CHECK(complete == 1);
 		check_body(body, cluster, buf, len);
 		free(body);
 	} else {
@@ -155,6 +159,29 @@ check_control(const char *buf, size_t len)
 	}
 }
 
+/* -1 ("can never parse") is final: a write that fails with it must not be
+ * one that more bytes would have completed. */
+static void
+check_final(const char *buf, size_t len)
+{
+	static const char *const tails[] = { "}", "\"}", "]}", "\"]}", " }", "0}" };
+
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		size_t tl = strlen(tails[i]);
+		char *more = malloc(len + tl);
+
+		FUZZ_CHECK(more);
+		memcpy(more, buf, len);
+		memcpy(more + len, tails[i], tl);
+		if (model_spec_complete(more, len + tl) == 1) {
+			fprintf(stderr, "a spec called final completes with \"%s\" appended\n",
+				tails[i]);
+			FUZZ_CHECK(!"a final spec error is final");
+		}
+		free(more);
+	}
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -183,6 +210,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(buf, data, size);
 	complete = model_spec_complete(buf, size);
+	FUZZ_CHECK(complete == -1 || complete == 0 || complete == 1);
+	if (complete == -1)
+		check_final(buf, size);
 	check_build(buf, size, NULL, complete);
 	check_build(buf, size, FUZZ_CLUSTER, complete);
 	check_control(buf, size);

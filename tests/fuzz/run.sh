@@ -20,13 +20,25 @@ FUZZ_TARGETS=${FUZZ_TARGETS:-list problem spec path}
 CLANG=${CLANG:-clang}
 command -v "$CLANG" >/dev/null 2>&1 || CLANG=clang-14
 
-SRCS="src/model.c src/path.c src/snap.c src/htab.c src/log.c src/rfc3339.c"
+# the pure modules (no FUSE, no curl), those of them that exist: model is
+# split over src/model*.c, and utf8.c, rfc3339.c are helpers they use
+SRCS=
+for f in src/model*.c src/path.c src/snap.c src/htab.c src/log.c src/rfc3339.c src/utf8.c; do
+	for g in "$ROOT"/$f; do
+		[ -f "$g" ] && SRCS="$SRCS ${g#"$ROOT"/}"
+	done
+done
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-fno-omit-frame-pointer -std=c11 -Isrc -I$FUZZ_DIR -D_GNU_SOURCE -DEXFS_VERSION=\"fuzz\""
+	-fno-omit-frame-pointer -pthread -std=c11 -Isrc -I$FUZZ_DIR -D_GNU_SOURCE -DEXFS_VERSION=\"fuzz\""
 
 PASS=0
 FAIL=0
 pass() { PASS=$((PASS + 1)); echo "ok - $*"; }
+# signature LOG: the first line that says what went wrong
+signature() {
+	grep -m1 -E 'fuzz invariant failed|ERROR: (AddressSanitizer|LeakSanitizer)|runtime error|ERROR: libFuzzer' "$1" |
+		sed 's/^==[0-9]*==//'
+}
 fail() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
 
 mkdir -p "$OUT"
@@ -53,11 +65,13 @@ for t in $FUZZ_TARGETS; do
 		for f in "$FUZZ_DIR/regressions/$t"/*; do
 			[ -f "$f" ] || continue
 			reg_n=$((reg_n + 1))
-			if ! "$bin" -rss_limit_mb=2048 "$f" >>"$log" 2>&1; then
+			if ! "$bin" -rss_limit_mb=2048 "$f" >"$log.replay" 2>&1; then
 				reg_bad=$((reg_bad + 1))
-				echo "# fuzz_$t: regression input $(basename "$f") fails"
+				echo "# fuzz_$t: regression $(basename "$f") fails: $(signature "$log.replay")"
 			fi
+			cat "$log.replay" >>"$log"
 		done
+		rm -f "$log.replay"
 	fi
 
 	# 2. fuzzing on a private copy of the seed corpus
@@ -71,19 +85,22 @@ for t in $FUZZ_TARGETS; do
 	[ -f "$FUZZ_DIR/fuzz_$t.dict" ] && dict=(-dict="$FUZZ_DIR/fuzz_$t.dict")
 	"$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=25 \
 		-close_fd_mask=1 -print_final_stats=1 "${dict[@]}" \
-		-artifact_prefix="$crashes/" "$corpus" >>"$log" 2>&1
+		-artifact_prefix="$crashes/" "$corpus" >"$log.fuzz" 2>&1
 	rc=$?
-	runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | tail -n 1 | grep -Eo '[0-9]+$')
+	cat "$log.fuzz" >>"$log"
+	runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log.fuzz" | tail -n 1 | grep -Eo '[0-9]+$')
 	runs=${runs:-0}
 	if [ $rc -ne 0 ] || [ $reg_bad -gt 0 ]; then
 		why=
-		[ $rc -ne 0 ] && why="fuzzer exit $rc, crash inputs in $crashes"
+		if [ $rc -ne 0 ]; then
+			why="fuzzing found: $(signature "$log.fuzz"); input in $crashes"
+		fi
 		[ $reg_bad -gt 0 ] && why="${why:+$why; }$reg_bad of $reg_n regression inputs fail"
 		fail "fuzz_$t ($runs runs; $why)"
-		grep -E 'ERROR: |runtime error|fuzz invariant failed|SUMMARY' "$log" | head -n 10 | sed 's/^/# /'
 	else
-		pass "fuzz_$t ($runs runs)"
+		pass "fuzz_$t ($runs runs, $reg_n regression inputs)"
 	fi
+	rm -f "$log.fuzz"
 done
 echo "fuzz: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
