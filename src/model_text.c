@@ -51,6 +51,23 @@ model_fix_emit(struct model_fix *f, size_t upto, const char *rep, size_t rlen)
 	f->len += rlen;
 }
 
+/* The repaired text (or NULL when nothing needed repair or memory ran
+ * out), its length in *outlen. */
+static char *
+model_fix_finish(struct model_fix *f, size_t len, size_t *outlen)
+{
+	if (!f->out && !f->oom)
+		return NULL;
+	model_fix_emit(f, len, "", 0);
+	if (f->oom) {
+		free(f->out);
+		return NULL;
+	}
+	f->out[f->len] = '\0';
+	*outlen = f->len;
+	return f->out;
+}
+
 static int
 model_hex4(const char *p, size_t n, unsigned int *v)
 {
@@ -136,16 +153,7 @@ model_sanitize(const char *in, size_t len, size_t *outlen)
 			i++;
 		}
 	}
-	if (!f.out && !f.oom)
-		return NULL;
-	model_fix_emit(&f, len, "", 0);
-	if (f.oom) {
-		free(f.out);
-		return NULL;
-	}
-	f.out[f.len] = '\0';
-	*outlen = f.len;
-	return f.out;
+	return model_fix_finish(&f, len, outlen);
 }
 
 char *
@@ -192,14 +200,5 @@ model_quote_big_numbers(const char *in, size_t len, size_t *outlen)
 		}
 		i++;
 	}
-	if (!f.out && !f.oom)
-		return NULL;
-	model_fix_emit(&f, len, "", 0);
-	if (f.oom) {
-		free(f.out);
-		return NULL;
-	}
-	f.out[f.len] = '\0';
-	*outlen = f.len;
-	return f.out;
+	return model_fix_finish(&f, len, outlen);
 }

@@ -1036,8 +1036,10 @@ vfs_rename(struct vfs *v, const char *from, const char *to)
 	return vfs_refuse(v, from);
 }
 
-int
-vfs_refuse(struct vfs *v, const char *path)
+/* Operations the virtual files never allow; allow_temp lets an editor's
+ * temporary file through (as a no-op). */
+static int
+vfs_deny(struct vfs *v, const char *path, int allow_temp)
 {
 	struct node n;
 	int rc;
@@ -1045,21 +1047,20 @@ vfs_refuse(struct vfs *v, const char *path)
 	rc = vfs_resolve(v, path, &n);
 	if (rc < 0)
 		return rc;
+	rc = allow_temp && n.kind == NODE_TEMP ? 0 : v->ro ? -EROFS : -EPERM;
 	vfs_node_release(&n);
-	return v->ro ? -EROFS : -EPERM;
+	return rc;
+}
+
+int
+vfs_refuse(struct vfs *v, const char *path)
+{
+	return vfs_deny(v, path, 0);
 }
 
 int
 vfs_chmod(struct vfs *v, const char *path)
 {
-	struct node n;
-	int rc;
-
-	rc = vfs_resolve(v, path, &n);
-	if (rc < 0)
-		return rc;
 	/* an editor may chmod or chown its temporary file: allowed, ignored */
-	rc = n.kind == NODE_TEMP ? 0 : v->ro ? -EROFS : -EPERM;
-	vfs_node_release(&n);
-	return rc;
+	return vfs_deny(v, path, 1);
 }
