@@ -114,6 +114,7 @@ mnt_start() {
 	if [ "${EXFS_VALGRIND:-}" ]; then
 		wrap=(valgrind --error-exitcode=99 --leak-check=full
 		      --errors-for-leak-kinds=definite --show-leak-kinds=definite
+		      --suppressions="$ROOT/tests/valgrind.supp"
 		      --log-file="$T_DIR/valgrind.%p.log")
 	fi
 	env -u ACCESS_TOKEN EXALSIUS_TOKEN="${MNT_TOKEN-$T_TOKEN}" "${wrap[@]}" "$EXFS_BIN" -f \
