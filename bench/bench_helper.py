@@ -6,7 +6,8 @@
                                                COUNT os.stat calls on distinct
                                                top-level names of ROOT; with
                                                PID also the CPU milliseconds
-                                               that process spent meanwhile;
+                                               that process's threads spent
+                                               meanwhile (schedstat);
                                                SETTLE: seconds to wait after
                                                listing ROOT (kernel caches)
     bench_helper.py reads SECONDS MAXN PATH... open+read+close each PATH in
@@ -17,7 +18,7 @@
                                                a barrier, thread i reads
                                                PATH[i % len]; prints the number
                                                of readers that failed
-    bench_helper.py copytree SRC DST           copy a mount's tree for baseline_fs
+    bench_helper.py copytree SRC DST [top]     copy a mount's tree for baseline_fs
                                                (see cmd_copytree); prints
                                                "dirs files links bytes"
     bench_helper.py kernel SRCDIR TTL CCDIR    the driver's FUSE kernel cache
@@ -51,10 +52,18 @@ def pct(sorted_vals, p):
 
 
 def cpu_ms(pid):
-    """user + system CPU of a process (exited threads included), ms."""
-    with open("/proc/%s/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+    """CPU time of a process's threads, ms, with nanosecond resolution
+    (/proc/PID/task/*/schedstat; a thread that exits meanwhile takes its
+    time with it, so this can undercount when threads come and go)."""
+    total = 0
+    tdir = "/proc/%s/task" % pid
+    for tid in os.listdir(tdir):
+        try:
+            with open("%s/%s/schedstat" % (tdir, tid)) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e6
 
 
 def cmd_lookup(root, count, pid=None, settle="0"):
@@ -71,13 +80,14 @@ def cmd_lookup(root, count, pid=None, settle="0"):
     paths = [os.path.join(root, n) for n in pick]
     if float(settle) > 0:
         time.sleep(min(float(settle), 30.0) + 0.1)
+    pid = pid or None
     c0 = cpu_ms(pid) if pid else 0.0
     t0 = time.perf_counter()
     for p in paths:
         os.stat(p)
     dt = time.perf_counter() - t0
     if pid:
-        print("%.3f %.0f" % (dt / len(paths) * 1e6, cpu_ms(pid) - c0))
+        print("%.3f %.3f" % (dt / len(paths) * 1e6, cpu_ms(pid) - c0))
     else:
         print("%.3f" % (dt / len(paths) * 1e6))
 
@@ -136,14 +146,15 @@ def _copy_attrs(st, d):
     os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def cmd_copytree(src, dst):
+def cmd_copytree(src, dst, mode="all"):
     """Copy SRC to DST for baseline_fs: every root entry; the children of
     root directories not starting with '.' (the workspaces); directories
     below that and root directories starting with '.' (.by-id, .templates,
     ...) are made empty. Regular files are copied byte for byte, except that
     a file whose stat size is 0 is not read (a workspace's logs file reports
     size 0 and fetches from the API when read; the sweep never reads it).
-    Modes and mtimes are kept; symbolic links are copied as links."""
+    Modes and mtimes are kept; symbolic links are copied as links. With
+    mode "top" only the root entries are made (directories empty)."""
     counts = [0, 0, 0, 0]
 
     def entry(s, d, recurse):
@@ -177,7 +188,8 @@ def cmd_copytree(src, dst):
 
     os.makedirs(dst, exist_ok=True)
     for name in os.listdir(src):
-        entry(os.path.join(src, name), os.path.join(dst, name), not name.startswith("."))
+        entry(os.path.join(src, name), os.path.join(dst, name),
+              mode != "top" and not name.startswith("."))
     _copy_attrs(os.stat(src), dst)
     print("%d %d %d %d" % tuple(counts))
 
@@ -281,7 +293,7 @@ def main(argv):
         cmd_reads(args[0], args[1], args[2:])
     elif cmd == "readers" and len(args) >= 2:
         cmd_readers(args[0], args[1:])
-    elif cmd == "copytree" and len(args) == 2:
+    elif cmd == "copytree" and len(args) in (2, 3):
         cmd_copytree(*args)
     elif cmd == "kernel" and len(args) == 3:
         cmd_kernel(*args)

@@ -15,6 +15,7 @@ Arguments and environment are those of scripts/emulator.py.
 import os
 import sys
 
+sys.dont_write_bytecode = True   # leave no __pycache__ in scripts/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import emulator  # noqa: E402
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const api_op_names[API_OP_COUNT] = {
 	[API_LIST] = "list",
@@ -132,6 +133,13 @@ api_describe(struct http *h, const char *id, struct ws **out, char **err)
 		return rc;
 	rc = model_parse_describe(resp.body, resp.len, out, err);
 	http_resp_free(&resp);
+	if (rc == 0 && strcasecmp((*out)->id, id) != 0) {
+		/* never show (or act on) another workspace under this name */
+		*err = strdup("the API answered a describe with another workspace's id");
+		model_ws_unref(*out);
+		*out = NULL;
+		rc = -EIO;
+	}
 	return rc;
 }
 

@@ -248,6 +248,10 @@ model_ws_from_json(json_t *o, const char **why)
 	w->id = model_str_field(o, "id", "");
 	w->name = model_str_field(o, "name", "");
 	w->cluster_id = model_str_field(o, "cluster_id", "");
+	/* one cluster, one spelling: UUIDs compare case-insensitively */
+	if (w->cluster_id && model_is_uuid(w->cluster_id))
+		for (char *p = w->cluster_id; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
 	w->status = model_str_field(o, "workspace_status", "UNKNOWN");
 	w->created_at = model_str_field(o, "created_at", "");
 	dump = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -463,7 +467,13 @@ model_logs_text(const char *body, size_t len, size_t *skipped)
 		e = i++;
 		if (e == b)
 			continue;
-		o = json_loadb(body + b, e - b, 0, NULL);
+		{
+			size_t flen = 0;
+			char *fixed = model_sanitize(body + b, e - b, &flen);
+
+			o = json_loadb(fixed ? fixed : body + b, fixed ? flen : e - b, 0, NULL);
+			free(fixed);
+		}
 		if (json_is_object(o)) {
 			char *line = model_asprintf("%s %s %s",
 						    model_str_or(o, "timestamp", "-"),

@@ -573,7 +573,8 @@ vfs_file_new(const struct node *n, const char *path)
 	f->kind = n->kind;
 	f->file = n->file;
 	f->path = strdup(path);
-	if (n->cur && !(f->id = strdup(n->cur->ws->id)))
+	/* the workspace is the one the listing named, whatever came later */
+	if (n->ent && !(f->id = strdup(n->ent->ws->id)))
 		f->path = (free(f->path), NULL);
 	if (n->draft) {
 		f->draft = n->draft;

@@ -288,6 +288,8 @@ dot_write_ctl(struct vfs *v, const char *buf, size_t size)
 	char line[PATH_NAME_MAX + 16];
 	size_t b = 0, e = size;
 
+	if (memchr(buf, '\0', size))
+		return -EINVAL;	/* a NUL cannot be part of a command or a name */
 	while (b < e && isspace((unsigned char)buf[b]))
 		b++;
 	while (e > b && isspace((unsigned char)buf[e - 1]))

@@ -22,14 +22,14 @@ command -v "$CLANG" >/dev/null 2>&1 || CLANG=clang-14
 
 # the pure modules (no FUSE, no curl), those of them that exist: model is
 # split over src/model*.c, and utf8.c, rfc3339.c are helpers they use
-SRCS=
-for f in src/model*.c src/path.c src/snap.c src/htab.c src/log.c src/rfc3339.c src/utf8.c; do
-	for g in "$ROOT"/$f; do
-		[ -f "$g" ] && SRCS="$SRCS ${g#"$ROOT"/}"
-	done
+SRCS=()
+for f in "$ROOT"/src/model*.c "$ROOT"/src/{path,snap,htab,log,rfc3339,utf8}.c; do
+	[ -f "$f" ] && SRCS+=("$f")
 done
-CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-fno-omit-frame-pointer -pthread -std=c11 -Isrc -I$FUZZ_DIR -D_GNU_SOURCE -DEXFS_VERSION=\"fuzz\""
+CFLAGS=(-g -O1 '-fsanitize=fuzzer,address,undefined' -fno-sanitize-recover=undefined
+	-fno-omit-frame-pointer -pthread -std=c11 -I"$ROOT/src" -I"$FUZZ_DIR"
+	-D_GNU_SOURCE '-DEXFS_VERSION="fuzz"')
+read -r -a JANSSON <<<"$(pkg-config --cflags --libs jansson)"
 
 PASS=0
 FAIL=0
@@ -50,9 +50,8 @@ for t in $FUZZ_TARGETS; do
 	bin=$OUT/fuzz_$t
 	log=$OUT/fuzz_$t.log
 	: >"$log"
-	# shellcheck disable=SC2086
-	if ! (cd "$ROOT" && $CLANG $CFLAGS -o "$bin" "$FUZZ_DIR/fuzz_$t.c" $SRCS \
-		$(pkg-config --cflags --libs jansson)) >>"$log" 2>&1; then
+	if ! "$CLANG" "${CFLAGS[@]}" -o "$bin" "$FUZZ_DIR/fuzz_$t.c" "${SRCS[@]}" \
+		"${JANSSON[@]}" >>"$log" 2>&1; then
 		fail "fuzz_$t (build failed, see $log)"
 		sed 's/^/# /' "$log" | tail -n 20
 		continue
