@@ -148,6 +148,9 @@ model_access_line(json_t *e)
 
 	if (!ip || !*ip)
 		line = strdup("<pending>");
+	else if (strspn(ip, "0123456789abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ.:-[]") != strlen(ip))
+		line = strdup("<invalid address>");	/* never extra ssh arguments */
 	else if (proto && strcasecmp(proto, "SSH") == 0)
 		line = p == 22 ? model_asprintf("ssh dev@%s", ip)
 			       : model_asprintf("ssh -p %lld dev@%s", p, ip);

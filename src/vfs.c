@@ -176,8 +176,19 @@ vfs_resolve_child(struct node *n, const struct path_parts *pp)
 	return pp->kind == PATH_FILE ? 0 : -ENOTDIR;
 }
 
+static int vfs_resolve_opt(struct vfs *v, const char *path, struct node *n,
+			   int refresh);
+
 int
 vfs_resolve(struct vfs *v, const char *path, struct node *n)
+{
+	return vfs_resolve_opt(v, path, n, 1);
+}
+
+/* refresh 0: a changed workspace is not described again (opening control
+ * for writing needs only its id, and the command invalidates it anyway). */
+static int
+vfs_resolve_opt(struct vfs *v, const char *path, struct node *n, int refresh)
 {
 	struct path_parts pp;
 	unsigned long lseq = 0;
@@ -203,7 +214,9 @@ vfs_resolve(struct vfs *v, const char *path, struct node *n)
 	n->ent = snap_find_dir(n->list, pp.top);
 	if (n->ent && !vfs_tombstoned(v, n->ent->ws->id)) {
 		n->kind = NODE_WS;
-		rc = vfs_resolve_ws(v, n, lseq);
+		n->cur = n->ent;
+		if (refresh)
+			rc = vfs_resolve_ws(v, n, lseq);
 	} else if ((n->draft = vfs_find_draft(v, pp.top)) != NULL) {
 		n->kind = NODE_DRAFT;
 		n->ent = NULL;
@@ -601,7 +614,8 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 	int rc;
 
 	*out = NULL;
-	rc = vfs_resolve(v, path, &n);
+	rc = vfs_resolve_opt(v, path, &n, (flags & O_ACCMODE) != O_WRONLY ||
+			     strcmp(strrchr(path, '/'), "/control") != 0);
 	if (rc < 0)
 		return rc;
 	if (vfs_is_dir(&n)) {

@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@ vfs_fetch_list(void *arg, const char *key, void **val, char **err)
 	s = snap_build(arr, n, prev, time(NULL));
 	free(arr);
 	snap_unref(prev);
+	/* parsing a large list leaves hundreds of MB of freed small blocks:
+	 * give them back instead of keeping them as resident memory */
+	malloc_trim(0);
 	if (!s) {
 		*err = strdup("out of memory building the workspace list");
 		return -ENOMEM;
