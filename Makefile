@@ -106,7 +106,11 @@ tsan:
 
 valgrind: $(BIN) $(UNIT_BINS)
 	@VALGRIND=1 ./tests/run-unit.sh $(UNIT_BINS)
-	@EXFS_VALGRIND=1 EXFS_BIN=$(abspath $(BIN)) ./tests/integration/run.sh
+	@# the bad-input table (cache_ttl=0, 300-workspace cases) takes far over
+	@# 20 minutes under valgrind; it runs plain in check and under ASan in asan
+	@EXFS_VALGRIND=1 EXFS_BIN=$(abspath $(BIN)) \
+		SUITES="$$(cd tests/integration && ls t_*.sh | grep -v '^t_badinput.sh$$')" \
+		./tests/integration/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
