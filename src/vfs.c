@@ -367,6 +367,7 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	v->http = h;
 	v->started = time(NULL);
 	pthread_mutex_init(&v->mu, NULL);
+	pthread_mutex_init(&v->files_mu, NULL);
 	pthread_cond_init(&v->poll_cv, NULL);
 	/* templates change rarely: keep them ten times the list's TTL */
 	if ((cfg->cluster && !(v->cluster = strdup(cfg->cluster))) ||
@@ -393,8 +394,17 @@ vfs_stop(struct vfs *v)
 void
 vfs_free(struct vfs *v)
 {
+	unsigned long orphans = 0;
+
 	if (!v)
 		return;
+	while (v->files) {
+		vfs_release(v, v->files);
+		orphans++;
+	}
+	if (orphans)
+		log_msg(LOG_LVL_DEBUG, "freed %lu open files the kernel never released",
+			orphans);
 	while (v->drafts) {
 		struct draft *d = v->drafts;
 
@@ -421,6 +431,7 @@ vfs_free(struct vfs *v)
 	cache_free(v->cache);
 	cache_free(v->tpl_cache);
 	pthread_cond_destroy(&v->poll_cv);
+	pthread_mutex_destroy(&v->files_mu);
 	pthread_mutex_destroy(&v->mu);
 	free(v->cluster);
 	free(v);
@@ -577,7 +588,7 @@ out:
 }
 
 static struct vfs_file *
-vfs_file_new(const struct node *n, const char *path)
+vfs_file_new(struct vfs *v, const struct node *n, const char *path)
 {
 	struct vfs_file *f = calloc(1, sizeof(*f));
 
@@ -601,6 +612,12 @@ vfs_file_new(const struct node *n, const char *path)
 		free(f);
 		return NULL;
 	}
+	pthread_mutex_lock(&v->files_mu);
+	f->next = v->files;
+	if (v->files)
+		v->files->prev = f;
+	v->files = f;
+	pthread_mutex_unlock(&v->files_mu);
 	return f;
 }
 
@@ -635,7 +652,7 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 		if (rc < 0)
 			goto out;
 	}
-	f = vfs_file_new(&n, path);
+	f = vfs_file_new(v, &n, path);
 	if (!f) {
 		rc = -ENOMEM;
 		goto out;
@@ -809,6 +826,14 @@ vfs_release(struct vfs *v, struct vfs_file *f)
 {
 	if (!f)
 		return;
+	pthread_mutex_lock(&v->files_mu);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		v->files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	pthread_mutex_unlock(&v->files_mu);
 	if (f->status && v->poll_destroy)
 		wait_forget_poller(v, f);
 	free(f->path);

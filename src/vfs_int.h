@@ -108,6 +108,10 @@ struct vfs {
 	int poll_stop;			/* guarded by mu */
 	int poll_running;
 	pthread_t poll_thread;
+	/* open handles: the kernel may drop a RELEASE queued at unmount, so
+	 * whatever is still here at vfs_free is freed there */
+	pthread_mutex_t files_mu;
+	struct vfs_file *files;		/* guarded by files_mu */
 };
 
 enum node_kind {
@@ -155,6 +159,7 @@ struct vfs_file {
 	char *temp;			/* NODE_TEMP: its name */
 	int wrote;			/* spec.json: written through this handle */
 	int create_rc;			/* spec.json: failed create, for flush */
+	struct vfs_file *prev, *next;	/* vfs->files, under files_mu */
 };
 
 /* vfs_list.c */
