@@ -52,7 +52,7 @@ model_ws_unref(struct ws *w)
 	free(w->cluster_id);
 	free(w->status);
 	free(w->created_at);
-	free(w->json);
+	free(w->compact);
 	free(w->access);
 	free(w->template_name);
 	free(w->gpus);
@@ -222,13 +222,93 @@ model_status_ok(const char *st)
 	return 1;
 }
 
+static size_t
+model_newline(char *out, size_t o, int depth)
+{
+	if (out) {
+		out[o] = '\n';
+		memset(out + o + 1, ' ', 2 * (size_t)(depth > 0 ? depth : 0));
+	}
+	return o + 1 + 2 * (size_t)(depth > 0 ? depth : 0);
+}
+
+size_t
+model_reindent(const char *in, size_t len, char *out)
+{
+	size_t i, o = 0;
+	int depth = 0, instr = 0;
+
+/* ch is evaluated only when writing: no side effects in it */
+#define PUT(ch) do { if (out) out[o] = (ch); o++; } while (0)
+	for (i = 0; i < len; i++) {
+		char c = in[i];
+
+		if (instr) {
+			PUT(c);
+			if (c == '\\' && i + 1 < len) {
+				i++;
+				PUT(in[i]);
+			}
+			else if (c == '"')
+				instr = 0;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			instr = 1;
+			PUT(c);
+			break;
+		case '{':
+		case '[':
+			PUT(c);
+			if (i + 1 < len && in[i + 1] == (c == '{' ? '}' : ']')) {
+				i++;
+				PUT(in[i]);	/* jansson writes {} and [] */
+				break;
+			}
+			o = model_newline(out, o, ++depth);
+			break;
+		case '}':
+		case ']':
+			o = model_newline(out, o, --depth);
+			PUT(c);
+			break;
+		case ',':
+			PUT(c);
+			o = model_newline(out, o, depth);
+			break;
+		case ':':
+			PUT(c);
+			PUT(' ');
+			break;
+		default:
+			PUT(c);
+			break;
+		}
+	}
+	PUT('\n');
+#undef PUT
+	return o;
+}
+
+char *
+model_ws_json(const struct ws *w)
+{
+	char *s = malloc(w->json_len + 1);
+
+	if (!s)
+		return NULL;
+	model_reindent(w->compact, w->compact_len, s);
+	s[w->json_len] = '\0';
+	return s;
+}
+
 /* Build a ws from one Workspace object; NULL (with reason) if unusable. */
 static struct ws *
 model_ws_from_json(json_t *o, const char **why)
 {
 	struct ws *w;
 	char *dump;
-	size_t dlen;
 
 	if (!json_is_object(o)) {
 		*why = "not an object";
@@ -257,7 +337,7 @@ model_ws_from_json(json_t *o, const char **why)
 			*p = (char)tolower((unsigned char)*p);
 	w->status = model_str_field(o, "workspace_status", "UNKNOWN");
 	w->created_at = model_str_field(o, "created_at", "");
-	dump = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	dump = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!w->id || !w->name || !w->cluster_id || !w->status ||
 	    !w->created_at || !dump) {
 		free(dump);
@@ -282,35 +362,23 @@ model_ws_from_json(json_t *o, const char **why)
 		*why = "out of memory";
 		return NULL;
 	}
-	dlen = strlen(dump);
-	w->json = realloc(dump, dlen + 2);
-	if (!w->json) {
-		free(dump);
-		model_ws_unref(w);
-		*why = "out of memory";
-		return NULL;
-	}
-	w->json[dlen] = '\n';
-	w->json[dlen + 1] = '\0';
-	w->json_len = dlen + 1;
+	w->compact = dump;
+	w->compact_len = strlen(dump);
+	w->json_len = model_reindent(dump, w->compact_len, NULL);
 	return w;
 }
 
-json_t *
-model_load(const char *body, size_t len, char **err)
+/* json_loadb, retried with huge integers quoted; *err on failure. */
+static json_t *
+model_load_clean(const char *body, size_t len, char **err)
 {
 	json_error_t jerr;
-	size_t flen = 0;
-	char *fixed = model_sanitize(body, len, &flen);
 	json_t *root;
 
-	if (fixed)
-		log_msg(LOG_LVL_WARN, "API reply held invalid UTF-8, NUL or control characters; replaced");
-	root = json_loadb(fixed ? fixed : body, fixed ? flen : len, 0, &jerr);
+	root = json_loadb(body, len, 0, &jerr);
 	if (!root && json_error_code(&jerr) == json_error_numeric_overflow) {
 		size_t qlen = 0;
-		char *q = model_quote_big_numbers(fixed ? fixed : body,
-						  fixed ? flen : len, &qlen);
+		char *q = model_quote_big_numbers(body, len, &qlen);
 
 		if (q) {
 			log_msg(LOG_LVL_WARN, "API reply holds numbers too large to hold; shown as strings");
@@ -318,11 +386,207 @@ model_load(const char *body, size_t len, char **err)
 			free(q);
 		}
 	}
-	free(fixed);
 	if (!root)
 		*err = model_asprintf("API reply is not valid JSON (%s at offset %d)",
 				      jerr.text, jerr.position);
 	return root;
+}
+
+/* The body with invalid UTF-8, NUL and control characters repaired:
+ * *fixed is the repaired copy (or NULL when body was clean). */
+static const char *
+model_clean(const char *body, size_t len, char **fixed, size_t *flen)
+{
+	*fixed = model_sanitize(body, len, flen);
+	if (!*fixed) {
+		*flen = len;
+		return body;
+	}
+	log_msg(LOG_LVL_WARN, "API reply held invalid UTF-8, NUL or control characters; replaced");
+	return *fixed;
+}
+
+json_t *
+model_load(const char *body, size_t len, char **err)
+{
+	size_t flen;
+	char *fixed;
+	const char *b = model_clean(body, len, &fixed, &flen);
+	json_t *root = model_load_clean(b, flen, err);
+
+	free(fixed);
+	return root;
+}
+
+static size_t
+model_skip_space(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The end of the string that starts at s[i] == '"', or 0. */
+static size_t
+model_skip_string(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+/* The end of the value at s[i], found without judging it (jansson judges
+ * it later); 0 when the text ends first. */
+static size_t
+model_skip_value(const char *s, size_t len, size_t i)
+{
+	int depth = 0;
+
+	while (i < len) {
+		char c = s[i];
+
+		if (c == '"') {
+			if (!(i = model_skip_string(s, len, i)))
+				return 0;
+			if (depth == 0)
+				return i;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i;	/* a scalar ended by its container */
+			if (--depth == 0)
+				return i + 1;
+		} else if (depth == 0 && c == ',') {
+			return i;
+		}
+		i++;
+	}
+	return depth == 0 ? i : 0;
+}
+
+/* Where the array of the top-level "workspaces" member opens, or 0. */
+static size_t
+model_find_list(const char *s, size_t len)
+{
+	size_t i = model_skip_space(s, len, 0), k;
+
+	if (i >= len || s[i] != '{')
+		return 0;
+	for (;;) {
+		i = model_skip_space(s, len, i + 1);
+		if (i >= len || s[i] != '"' || !(k = model_skip_string(s, len, i)))
+			return 0;
+		int hit = k - i == 12 && memcmp(s + i, "\"workspaces\"", 12) == 0;
+
+		i = model_skip_space(s, len, k);
+		if (i >= len || s[i] != ':')
+			return 0;
+		i = model_skip_space(s, len, i + 1);
+		if (hit)
+			return i < len && s[i] == '[' ? i : 0;
+		if (!(i = model_skip_value(s, len, i)))
+			return 0;
+		i = model_skip_space(s, len, i);
+		if (i >= len || s[i] != ',')
+			return 0;
+	}
+}
+
+/* Append to a growing array of references. */
+static int
+model_push(struct ws ***v, size_t *n, size_t *cap, struct ws *w)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct ws **nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = w;
+	return 0;
+}
+
+/* The list reply parsed one workspace at a time, so that the whole tree
+ * of 100,000 objects never exists at once. 0, -ENOMEM, or 1 when the
+ * reply is not of the plain shape (the caller then parses it whole, which
+ * judges it and words the error). */
+static int
+model_parse_list_stream(const char *b, size_t len, struct ws ***out, size_t *n)
+{
+	size_t open = model_find_list(b, len), i, cnt = 0, cap = 0, skipped = 0;
+	struct ws **v = NULL;
+	json_t *shell;
+	char *rest;
+
+	if (!open)
+		return 1;
+	i = model_skip_space(b, len, open + 1);
+	if (i < len && b[i] != ']')
+		for (;;) {
+			json_error_t jerr;
+			json_t *o = NULL;
+			const char *why = NULL;
+			struct ws *w;
+
+			if (i < len && b[i] == '{')
+				o = json_loadb(b + i, len - i, JSON_DISABLE_EOF_CHECK, &jerr);
+			if (!o)
+				goto plain;	/* not an object, or not JSON */
+			i += (size_t)jerr.position;
+			w = model_ws_from_json(o, &why);
+			json_decref(o);
+			if (!w) {
+				log_msg(LOG_LVL_WARN, "list entry %zu skipped: %s", cnt + skipped, why);
+				skipped++;
+			} else if (model_push(&v, &cnt, &cap, w) < 0) {
+				model_ws_unref(w);
+				model_ws_array_free(v, cnt);
+				return -ENOMEM;
+			}
+			i = model_skip_space(b, len, i);
+			if (i < len && b[i] == ']')
+				break;
+			if (i >= len || b[i] != ',')
+				goto plain;
+			i = model_skip_space(b, len, i + 1);
+		}
+	if (i >= len || b[i] != ']')
+		goto plain;
+	/* the rest must be right too: parse it around an empty array, and
+	 * leave a repeated key (which would win) to the whole parse */
+	rest = malloc(open + 1 + len - i);
+	if (!rest) {
+		model_ws_array_free(v, cnt);
+		return -ENOMEM;
+	}
+	memcpy(rest, b, open + 1);
+	memcpy(rest + open + 1, b + i, len - i);
+	shell = json_loadb(rest, open + 1 + len - i, JSON_REJECT_DUPLICATES, NULL);
+	free(rest);
+	if (!shell || !json_is_array(json_object_get(shell, "workspaces")) ||
+	    json_array_size(json_object_get(shell, "workspaces")) != 0) {
+		json_decref(shell);
+		goto plain;
+	}
+	json_decref(shell);
+	if (!v && !(v = calloc(1, sizeof(*v))))
+		return -ENOMEM;
+	*out = v;
+	*n = cnt;
+	return 0;
+plain:
+	model_ws_array_free(v, cnt);
+	return 1;
 }
 
 int
@@ -331,12 +595,25 @@ model_parse_list(const char *body, size_t len, struct ws ***out, size_t *n,
 {
 	json_t *root, *arr;
 	struct ws **v = NULL;
-	size_t i, k = 0, cnt;
-	int rc = -EIO;
+	size_t i, k = 0, cnt, flen;
+	char *fixed;
+	const char *b;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	root = model_load(body, len, err);
+	b = model_clean(body, len, &fixed, &flen);
+	rc = model_parse_list_stream(b, flen, out, n);
+	if (rc <= 0) {
+		free(fixed);
+		if (rc < 0)
+			*err = strdup("out of memory");
+		return rc;
+	}
+	log_msg(LOG_LVL_DEBUG, "list reply not of the plain shape: parsed whole");
+	rc = -EIO;
+	root = model_load_clean(b, flen, err);
+	free(fixed);
 	if (!root)
 		return -EIO;
 	arr = json_object_get(root, "workspaces");

@@ -18,12 +18,23 @@ struct ws {
 	char *status;		/* workspace_status, "UNKNOWN" if absent */
 	char *created_at;	/* as sent, "" if absent */
 	time_t created;		/* created_at parsed, 0 if absent or bad */
-	char *json;		/* pretty rendering, 2-space indent, '\n' at end */
-	size_t json_len;
+	char *compact;		/* the object as compact JSON, key order kept */
+	size_t compact_len;
+	size_t json_len;	/* its status.json rendering (model_ws_json) */
 	char *access;		/* the access file: connect lines, then notes */
 	char *template_name;	/* "" if absent */
 	char *gpus;		/* "2xA100", "0" when none */
 };
+
+/* status.json: the object with jansson's 2-space indent and a final
+ * '\n', json_len bytes plus a NUL, allocated; NULL when out of memory.
+ * Kept compact and indented on demand: half the memory at 100,000. */
+char *model_ws_json(const struct ws *w);
+
+/* Re-indent a compact jansson dump (JSON_COMPACT) the way JSON_INDENT(2)
+ * lays it out, with a final '\n'. out may be NULL to measure; returns the
+ * length written (no NUL is added). */
+size_t model_reindent(const char *in, size_t len, char *out);
 
 /* Take one more reference; returns w. */
 struct ws *model_ws_ref(struct ws *w);

@@ -99,9 +99,7 @@ vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	case NODE_WS:
 		switch (n->file) {
 		case WS_FILE_STATUS_JSON:
-			s = malloc(w->json_len + 1);
-			if (s)
-				memcpy(s, w->json, w->json_len + 1);
+			s = model_ws_json(w);
 			break;
 		case WS_FILE_STATUS:
 			s = model_asprintf("%s\n", w->status);

@@ -114,22 +114,29 @@ static void
 check_ws(const struct ws *w)
 {
 	json_t *root;
+	char *json = model_ws_json(w), *pretty;
 
 	FUZZ_CHECK(w->id && w->name && w->cluster_id && w->status &&
-		   w->created_at && w->json && w->access &&
+		   w->created_at && w->compact && json && w->access &&
 		   w->template_name && w->gpus);
 	FUZZ_CHECK(plain_word(w->status));
-	FUZZ_CHECK(w->json_len == strlen(w->json));
-	FUZZ_CHECK(w->json_len >= 2 && w->json[w->json_len - 1] == '\n');
-	FUZZ_CHECK(fuzz_utf8_ok(w->json, w->json_len));
+	FUZZ_CHECK(w->json_len == strlen(json));
+	FUZZ_CHECK(w->json_len >= 2 && json[w->json_len - 1] == '\n');
+	FUZZ_CHECK(fuzz_utf8_ok(json, w->json_len));
 	FUZZ_CHECK(one_line(w->template_name));
 	FUZZ_CHECK(one_line(w->gpus) && !strchr(w->gpus, ' '));
 	/* the access file: lines of printable text */
 	for (const char *p = w->access; *p; p++)
 		FUZZ_CHECK(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f));
 	FUZZ_CHECK(w->access[0] == '\0' || w->access[strlen(w->access) - 1] == '\n');
-	root = json_loads(w->json, 0, NULL);
+	root = json_loads(json, 0, NULL);
 	FUZZ_CHECK(json_is_object(root));
+	/* the re-indented text is exactly jansson's own indented dump */
+	pretty = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	FUZZ_CHECK(pretty && strlen(pretty) + 1 == w->json_len &&
+		   memcmp(pretty, json, w->json_len - 1) == 0);
+	free(pretty);
+	free(json);
 	FUZZ_CHECK(json_is_string(json_object_get(root, "id")));
 	FUZZ_CHECK(strcmp(json_string_value(json_object_get(root, "id")), w->id) == 0);
 	FUZZ_CHECK(strcmp(json_string_value(json_object_get(root, "name")), w->name) == 0);

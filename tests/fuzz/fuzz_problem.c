@@ -47,11 +47,14 @@ check_describe(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		FUZZ_CHECK(w != NULL);
 		FUZZ_CHECK(w->refs == 1);
+		char *json = model_ws_json(w);
+
 		FUZZ_CHECK(w->id && w->name && w->cluster_id && w->status &&
-			   w->created_at && w->json && w->access &&
+			   w->created_at && json && w->access &&
 			   w->template_name && w->gpus);
-		FUZZ_CHECK(w->json_len == strlen(w->json));
-		FUZZ_CHECK(w->json_len > 0 && w->json[w->json_len - 1] == '\n');
+		FUZZ_CHECK(w->json_len == strlen(json));
+		FUZZ_CHECK(w->json_len > 0 && json[w->json_len - 1] == '\n');
+		free(json);
 		FUZZ_CHECK(strlen(w->status) > 0 && strlen(w->status) <= 64);
 		for (const char *p = w->status; *p; p++)
 			FUZZ_CHECK(isalnum((unsigned char)*p) || *p == '_' || *p == '-');

@@ -139,12 +139,14 @@ model_parse_list_json_rendering(void **state)
 	struct ws **v;
 	size_t n;
 	char *err;
-	const char *j, *p_name, *p_id, *p_zeta, *p_cl, *p_alpha;
+	const char *p_name, *p_id, *p_zeta, *p_cl, *p_alpha;
+	char *j, *j1;
 
 	(void)state;
 	assert_int_equal(parse_list(list_body, &v, &n, &err), 0);
 	assert_true(n >= 1);
-	j = v[0]->json;
+	j = model_ws_json(v[0]);
+	assert_non_null(j);
 	assert_int_equal(v[0]->json_len, strlen(j));
 	assert_true(v[0]->json_len > 3);
 	assert_int_equal(j[v[0]->json_len - 1], '\n');
@@ -169,11 +171,15 @@ model_parse_list_json_rendering(void **state)
 	assert_true(json_equal(first, back));
 	json_decref(back);
 	/* the others parse back to their sources too */
-	back = json_loadb(v[1]->json, v[1]->json_len, 0, NULL);
+	j1 = model_ws_json(v[1]);
+	assert_non_null(j1);
+	back = json_loadb(j1, v[1]->json_len, 0, NULL);
 	assert_true(json_equal(json_array_get(json_object_get(orig, "workspaces"), 3),
 			       back));
 	json_decref(back);
 	json_decref(orig);
+	free(j);
+	free(j1);
 	model_ws_array_free(v, n);
 }
 
@@ -211,6 +217,111 @@ model_parse_list_errors(void **state)
 	model_ws_array_free(v, n);
 }
 
+/* status.json is kept compact and re-indented on read: byte for byte what
+ * jansson's JSON_INDENT(2) writes, plus one '\n'. */
+static void
+model_reindent_matches_jansson(void **state)
+{
+	static const char *const docs[] = {
+		"{}",
+		"[]",
+		"{\"a\": {}, \"b\": [], \"c\": [{}, [], [[]], {\"d\": {}}]}",
+		"{\"s\": \"{[,:]}\\\" \\\\\", \"t\": \"\\\\\", \"u\": \"\\u00e9\\u2603\"}",
+		"{\"n\": -1.5e300, \"i\": 12345678901, \"z\": 0, \"f\": 0.1,"
+		" \"t\": true, \"x\": false, \"nil\": null, \"e\": \"\"}",
+		"{\"deep\": [[[[{\"a\": [1, {\"b\": [2, 3]}]}]]]], \"last\": {\"k\": \"v\"}}",
+		"{\"id\": \"11111111-1111-4111-8111-111111111111\", \"name\": \"a b/c\","
+		" \"access_information\": [{\"port_number\": 22, \"external_ips\": [\"1.2.3.4\"]}],"
+		" \"resources\": {\"gpu_count\": 2, \"gpu_type\": \"A100\"}}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_t *o = json_loads(docs[i], 0, NULL);
+		char *compact, *pretty, *got;
+		size_t n;
+
+		assert_non_null(o);
+		compact = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		pretty = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		assert_non_null(compact);
+		assert_non_null(pretty);
+		n = model_reindent(compact, strlen(compact), NULL);
+		assert_int_equal(n, strlen(pretty) + 1);
+		got = calloc(1, n + 1);
+		assert_non_null(got);
+		assert_int_equal(model_reindent(compact, strlen(compact), got), n);
+		assert_int_equal(got[n - 1], '\n');
+		got[n - 1] = '\0';
+		assert_string_equal(got, pretty);
+		free(got);
+		free(compact);
+		free(pretty);
+		json_decref(o);
+	}
+}
+
+/* The list reply is parsed one workspace at a time when it has the plain
+ * shape, and whole otherwise; both must give the same answers. */
+static void
+model_parse_list_shapes(void **state)
+{
+#define W(name) "{\"id\": \"11111111-1111-4111-8111-111111111111\", \"name\": \"" name "\"}"
+	static const struct {
+		const char *body;
+		const char *names;	/* space-separated, NULL: -EIO */
+	} cases[] = {
+		{ "{\"workspaces\":[" W("a") "," W("b") "]}", "a b" },
+		{ " \n{ \"workspaces\" :\t[ " W("a") " ,\n " W("b") " ] } \n", "a b" },
+		{ "{\"total\": 2, \"meta\": {\"workspaces\": [" W("x") "]}, \"workspaces\": ["
+		  W("a") "], \"after\": [1, \"]\", {\"}\": null}]}", "a" },
+		{ "{\"workspaces\": []}", "" },
+		{ "{\"workspaces\": [ ], \"total\": 0}", "" },
+		{ "{\"workspaces\": [" W("a") ", 5, \"s\", null, " W("b") "]}", "a b" },
+		{ "{\"workspaces\": [" W("a") ", {\"name\": \"no id\"}, " W("b") "]}", "a b" },
+		{ "{\"workspaces\": [" W("old") "], \"workspaces\": [" W("new") "]}", "new" },
+		{ "{\"work\\u0073paces\": [" W("esc") "]}", "esc" },
+		{ "{\"workspaces\": [" W("a") ", {\"id\": \"x\", \"name\": \"big\","
+		  " \"n\": 123456789012345678901234567890}]}", "a big" },
+		{ "{\"workspaces\": [" W("a") "," W("b"), NULL },
+		{ "{\"workspaces\": [" W("a") "]", NULL },
+		{ "{\"workspaces\": [" W("a") "]} trailing", NULL },
+		{ "{\"workspaces\": [" W("a") "], \"x\": nope}", NULL },
+		{ "{\"workspaces\": [" W("a") "] \"x\": 1}", NULL },
+		{ "{\"workspaces\": [" W("a") " " W("b") "]}", NULL },
+		{ "{\"workspaces\": [" W("a") ",]}", NULL },
+		{ "{\"x\": 1 \"workspaces\": [" W("a") "]}", NULL },
+		{ "{\"workspaces\": {}}", NULL },
+		{ "[" W("a") "]", NULL },
+	};
+#undef W
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ws **v = NULL;
+		size_t n = 0;
+		char *err = NULL, got[256] = "";
+		int rc = parse_list(cases[i].body, &v, &n, &err);
+
+		if (!cases[i].names) {
+			if (rc != -EIO)
+				fail_msg("case %zu: rc %d, expected -EIO", i, rc);
+			assert_non_null(err);
+			free(err);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("case %zu: rc %d (%s)", i, rc, err ? err : "");
+		for (size_t k = 0; k < n; k++) {
+			strcat(got, k ? " " : "");
+			strcat(got, v[k]->name);
+		}
+		if (strcmp(got, cases[i].names) != 0)
+			fail_msg("case %zu: got \"%s\", expected \"%s\"", i, got, cases[i].names);
+		model_ws_array_free(v, n);
+	}
+}
+
 static void
 model_parse_describe_cases(void **state)
 {
@@ -226,7 +337,7 @@ model_parse_describe_cases(void **state)
 		"nope",
 	};
 	struct ws *w;
-	char *err = NULL;
+	char *err = NULL, *j;
 
 	(void)state;
 	assert_int_equal(model_parse_describe(good, strlen(good), &w, &err), 0);
@@ -234,7 +345,11 @@ model_parse_describe_cases(void **state)
 	assert_string_equal(w->name, "nb");
 	assert_string_equal(w->status, "PENDING");
 	assert_int_equal(w->created, T_0304_05);
-	assert_int_equal(w->json[w->json_len - 1], '\n');
+	j = model_ws_json(w);
+	assert_non_null(j);
+	assert_int_equal(strlen(j), w->json_len);
+	assert_int_equal(j[w->json_len - 1], '\n');
+	free(j);
 	model_ws_unref(w);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
@@ -752,6 +867,8 @@ main(void)
 		cmocka_unit_test(model_parse_list_created),
 		cmocka_unit_test(model_parse_list_json_rendering),
 		cmocka_unit_test(model_parse_list_errors),
+		cmocka_unit_test(model_reindent_matches_jansson),
+		cmocka_unit_test(model_parse_list_shapes),
 		cmocka_unit_test(model_parse_describe_cases),
 		cmocka_unit_test(model_parse_id_reply_cases),
 		cmocka_unit_test(model_problem_detail_cases),
