@@ -248,9 +248,9 @@ model_reindent(const char *in, size_t len, char *out)
 			if (c == '\\' && i + 1 < len) {
 				i++;
 				PUT(in[i]);
-			}
-			else if (c == '"')
+			} else if (c == '"') {
 				instr = 0;
+			}
 			continue;
 		}
 		switch (c) {
@@ -476,6 +476,7 @@ static size_t
 model_find_list(const char *s, size_t len)
 {
 	size_t i = model_skip_space(s, len, 0), k;
+	int hit;
 
 	if (i >= len || s[i] != '{')
 		return 0;
@@ -483,7 +484,7 @@ model_find_list(const char *s, size_t len)
 		i = model_skip_space(s, len, i + 1);
 		if (i >= len || s[i] != '"' || !(k = model_skip_string(s, len, i)))
 			return 0;
-		int hit = k - i == 12 && memcmp(s + i, "\"workspaces\"", 12) == 0;
+		hit = k - i == 12 && memcmp(s + i, "\"workspaces\"", 12) == 0;
 
 		i = model_skip_space(s, len, k);
 		if (i >= len || s[i] != ':')
