@@ -382,6 +382,7 @@ class Store:
     def __init__(self, token, pending_delay, quiet):
         self.lock = threading.Lock()
         self.token, self.pending_delay, self.quiet = token, pending_delay, quiet
+        self.keep_deleted = False  # delete marks DELETED instead of removing
         self.records = {}       # seq -> Record, in insertion (= created_at) order
         self.by_id = {}         # workspace id -> seq of the first record with it
         self.shadowed = {}      # id -> [seq...] later records sharing that id
@@ -673,8 +674,17 @@ class Api:
     def delete_workspace(self, wid, query, body):
         with self.s.lock:
             rec = self.s._lookup(wid)
-            self.s._remove(rec)
             real_id = rec.ws["id"]
+            if self.s.keep_deleted and isinstance(rec.ws, dict):
+                # as a service that deletes in the background: still listed,
+                # as DELETED, until the admin API removes it
+                if rec.ws.get("workspace_status") == "DELETED":
+                    raise ApiError(404, "Workspace Not Found",
+                                   "The workspace with ID %s was not found." % wid)
+                rec.ws["workspace_status"] = "DELETED"
+                self.s._touch(rec)
+            else:
+                self.s._remove(rec)
         return 200, dump({"workspace_id": real_id}), "application/json", []
 
     def _transition(self, wid, start):
@@ -1020,21 +1030,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 obj = parse_json(body) if m == "POST" else {}
                 if not isinstance(obj, dict):
                     raise bad("Body must be a JSON object")
-                extra = sorted(set(obj) - {"pending_delay", "quiet"})
+                extra = sorted(set(obj) - {"pending_delay", "quiet", "keep_deleted"})
                 if extra:
                     raise bad("Unknown setting(s): " + ", ".join(extra))
                 pd = obj.get("pending_delay")
                 if "pending_delay" in obj and (isinstance(pd, bool) or
                                                not isinstance(pd, (int, float)) or pd < 0):
                     raise bad("Field 'pending_delay' must be a non-negative number")
-                if "quiet" in obj and not isinstance(obj["quiet"], bool):
-                    raise bad("Field 'quiet' must be a boolean")
+                for flag in ("quiet", "keep_deleted"):
+                    if flag in obj and not isinstance(obj[flag], bool):
+                        raise bad("Field '%s' must be a boolean" % flag)
                 with store.lock:
                     if "pending_delay" in obj:
                         store.pending_delay = float(pd)
                     if "quiet" in obj:
                         store.quiet = obj["quiet"]
-                    out = {"pending_delay": store.pending_delay, "quiet": store.quiet}
+                    if "keep_deleted" in obj:
+                        store.keep_deleted = obj["keep_deleted"]
+                    out = {"pending_delay": store.pending_delay, "quiet": store.quiet,
+                           "keep_deleted": store.keep_deleted}
                 return self._send_json(200, out)
             if (m, name) == ("GET", "state"):
                 with store.lock:

@@ -187,8 +187,17 @@ path_order_cmp(const void *a, const void *b)
 	return strcmp(x->e->id ? x->e->id : "", y->e->id ? y->e->id : "");
 }
 
+/* Whether buf may be given to e: not taken, not reserved for another. */
+static int
+path_name_free(const struct htab *taken, const char *buf, const struct path_named *e,
+	       path_reserved_fn reserved, void *arg)
+{
+	return !htab_get(taken, buf) && !(reserved && reserved(arg, buf, e->id));
+}
+
 int
-path_assign_names(struct path_named *v, size_t n)
+path_assign_names_kept(struct path_named *v, size_t n, path_reserved_fn reserved,
+		       void *arg)
 {
 	struct path_order *order = NULL;
 	struct htab taken = { 0 };
@@ -206,13 +215,25 @@ path_assign_names(struct path_named *v, size_t n)
 		v[i].dirname = NULL;
 	}
 	qsort(order, n, sizeof(*order), path_order_cmp);
+	/* names already shown stay with their workspaces (first claim wins) */
+	for (i = 0; i < n; i++) {
+		struct path_named *e = order[i].e;
+
+		if (!e->keep || htab_get(&taken, e->keep))
+			continue;
+		e->dirname = strdup(e->keep);
+		if (!e->dirname || htab_put(&taken, e->dirname, e) < 0)
+			goto out;
+	}
 	for (i = 0; i < n; i++) {
 		struct path_named *e = order[i].e;
 		int attempt = 0;
 
+		if (e->dirname)
+			continue;
 		path_encode_name(e->name, e->id, 0, buf);
-		while (htab_get(&taken, buf)) {
-			/* rare: a suffixed name that is taken too */
+		while (!path_name_free(&taken, buf, e, reserved, arg)) {
+			/* a suffixed name that is taken too is rare */
 			if (attempt++ == 0) {
 				path_encode_name(e->name, e->id, 1, buf);
 			} else {
@@ -241,6 +262,12 @@ out:
 	htab_free(&taken);
 	free(order);
 	return rc;
+}
+
+int
+path_assign_names(struct path_named *v, size_t n)
+{
+	return path_assign_names_kept(v, n, NULL, NULL);
 }
 
 /* Copy one component of at most PATH_NAME_MAX bytes; the next one. */

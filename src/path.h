@@ -33,11 +33,23 @@ struct path_named {
 	const char *id;
 	const char *created_at;
 	char *dirname;
+	const char *keep;	/* a name already shown for it, or NULL */
 };
 
 /* Give every element a unique, deterministic directory name.
  * 0 or -ENOMEM (then no dirname is set). */
 int path_assign_names(struct path_named *v, size_t n);
+
+/* Whether dirname is held for something other than workspace id (a
+ * draft, a workspace this mount deleted); such a name is never given. */
+typedef int (*path_reserved_fn)(void *arg, const char *dirname, const char *id);
+
+/* The same with names kept: an element whose keep is set gets it (the
+ * oldest wins if two claim one); the others get the deterministic name,
+ * or the suffixed one when it is taken or reserved (reserved may be
+ * NULL). So a name once shown never moves to another workspace. */
+int path_assign_names_kept(struct path_named *v, size_t n,
+			   path_reserved_fn reserved, void *arg);
 
 enum path_kind { PATH_ROOT, PATH_TOP, PATH_FILE, PATH_DEEP };
 

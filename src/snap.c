@@ -6,6 +6,8 @@
 #include "log.h"
 #include "path.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +36,56 @@ snap_unref(struct snap *s)
 struct snap *
 snap_build(struct ws **v, size_t n, const struct snap *prev, time_t now)
 {
+	return snap_build_kept(v, n, prev, now, NULL);
+}
+
+/* The names to keep: pinned ones, then what prev showed unless a pin
+ * claims that name. Allocated in one block (keep points into it). */
+static char *
+snap_keeps(struct path_named *named, size_t k, const struct snap *prev,
+	   const struct snap_names *names)
+{
+	char *block = malloc(k ? k * (PATH_NAME_MAX + 1) : 1);
+	struct htab pinned = { 0 };
+
+	if (!block || htab_init(&pinned, 4) < 0) {
+		free(block);
+		return NULL;
+	}
+	for (size_t i = 0; i < k; i++) {
+		char *slot = block + i * (PATH_NAME_MAX + 1);
+
+		named[i].keep = NULL;
+		if (names->pinned && names->pinned(names->arg, named[i].id, slot)) {
+			named[i].keep = slot;
+			if (htab_put(&pinned, slot, slot) == -ENOMEM)
+				goto fail;
+		}
+	}
+	for (size_t i = 0; i < k; i++) {
+		char *slot = block + i * (PATH_NAME_MAX + 1);
+		const struct snap_ent *old;
+
+		if (named[i].keep || !prev || !(old = snap_find_id(prev, named[i].id)) ||
+		    htab_get(&pinned, old->dirname))
+			continue;
+		snprintf(slot, PATH_NAME_MAX + 1, "%s", old->dirname);
+		named[i].keep = slot;
+	}
+	htab_free(&pinned);
+	return block;
+fail:
+	htab_free(&pinned);
+	free(block);
+	return NULL;
+}
+
+struct snap *
+snap_build_kept(struct ws **v, size_t n, const struct snap *prev, time_t now,
+		const struct snap_names *names)
+{
 	struct path_named *named = NULL;
+	char *keeps = NULL;
 	struct snap *s;
 	size_t i, k = 0;
 
@@ -61,8 +112,13 @@ snap_build(struct ws **v, size_t n, const struct snap *prev, time_t now)
 		k++;
 	}
 	s->n = k;
-	if (path_assign_names(named, k) < 0)
+	if (names && !(keeps = snap_keeps(named, k, prev, names)))
 		goto fail;
+	if (path_assign_names_kept(named, k, names ? names->reserved : NULL,
+				   names ? names->arg : NULL) < 0)
+		goto fail;
+	free(keeps);
+	keeps = NULL;
 	for (i = 0; i < k; i++) {
 		const struct snap_ent *old;
 		struct snap_ent *e = &s->v[i];
@@ -77,6 +133,7 @@ snap_build(struct ws **v, size_t n, const struct snap *prev, time_t now)
 	free(named);
 	return s;
 fail:
+	free(keeps);
 	for (i = 0; i < n; i++)
 		model_ws_unref(v[i]);
 	if (s) {

@@ -9,6 +9,7 @@
 
 #include "htab.h"
 #include "model.h"
+#include "path.h"
 
 #include <stddef.h>
 #include <time.h>
@@ -34,6 +35,19 @@ struct snap {
  * NULL on allocation failure (the references are dropped then). */
 struct snap *snap_build(struct ws **v, size_t n, const struct snap *prev,
 			time_t now);
+/* How a mount keeps names put (see path_assign_names_kept): names of
+ * workspaces in prev are kept; pinned (may be NULL) gives a name promised
+ * to an id not listed yet (a draft just created), copied into out, 1 if
+ * any; reserved (may be NULL) holds names back from other workspaces. */
+struct snap_names {
+	int (*pinned)(void *arg, const char *id, char out[PATH_NAME_MAX + 1]);
+	path_reserved_fn reserved;
+	void *arg;
+};
+
+/* snap_build, with names kept from prev and names (may be NULL). */
+struct snap *snap_build_kept(struct ws **v, size_t n, const struct snap *prev,
+			     time_t now, const struct snap_names *names);
 /* Take a reference; returns s. */
 struct snap *snap_ref(struct snap *s);
 /* Drop a reference; NULL allowed. */

@@ -55,16 +55,81 @@ vfs_node_release(struct node *n)
 }
 
 int
+vfs_tombstoned_locked(struct vfs *v, const char *id)
+{
+	for (struct vfs_tomb *t = v->tombs; t; t = t->next)
+		if (strcmp(t->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+int
 vfs_tombstoned(struct vfs *v, const char *id)
 {
-	int found = 0;
+	int found;
 
 	pthread_mutex_lock(&v->mu);
-	for (struct vfs_tomb *t = v->tombs; t && !found; t = t->next)
-		found = strcmp(t->id, id) == 0;
+	found = vfs_tombstoned_locked(v, id);
 	pthread_mutex_unlock(&v->mu);
 	return found;
 }
+
+void
+vfs_pin_name(struct vfs *v, const char *id, const char *dirname)
+{
+	struct vfs_pin *p = calloc(1, sizeof(*p));
+
+	if (!p || !(p->id = strdup(id)) || !(p->dirname = strdup(dirname))) {
+		if (p)
+			free(p->id);
+		free(p);
+		return;	/* out of memory: the name rule decides */
+	}
+	pthread_mutex_lock(&v->mu);
+	p->next = v->pins;
+	v->pins = p;
+	pthread_mutex_unlock(&v->mu);
+}
+
+static int
+vfs_pinned(void *arg, const char *id, char out[PATH_NAME_MAX + 1])
+{
+	struct vfs *v = arg;
+	int found = 0;
+
+	pthread_mutex_lock(&v->mu);
+	for (struct vfs_pin *p = v->pins; p && !found; p = p->next)
+		if (strcmp(p->id, id) == 0) {
+			snprintf(out, PATH_NAME_MAX + 1, "%s", p->dirname);
+			found = 1;
+		}
+	pthread_mutex_unlock(&v->mu);
+	return found;
+}
+
+/* A name is held back from a new workspace while a draft has it, while
+ * it is promised to a created one, and while a deleted one's grace runs. */
+static int
+vfs_reserved(void *arg, const char *dirname, const char *id)
+{
+	struct vfs *v = arg;
+	int found = 0;
+
+	pthread_mutex_lock(&v->mu);
+	for (struct draft *d = v->drafts; d && !found; d = d->next)
+		found = strcmp(d->dirname, dirname) == 0;
+	for (struct vfs_pin *p = v->pins; p && !found; p = p->next)
+		found = strcmp(p->dirname, dirname) == 0 && strcmp(p->id, id) != 0;
+	for (struct vfs_tomb *t = v->tombs; t && !found; t = t->next)
+		found = strcmp(t->dirname, dirname) == 0 && strcmp(t->id, id) != 0;
+	pthread_mutex_unlock(&v->mu);
+	return found;
+}
+
+const struct snap_names vfs_snap_names_proto = {
+	.pinned = vfs_pinned,
+	.reserved = vfs_reserved,
+};
 
 void
 vfs_set_error(struct vfs *v, const char *id, const char *msg)
@@ -424,7 +489,16 @@ vfs_free(struct vfs *v)
 
 		v->tombs = t->next;
 		free(t->id);
+		free(t->dirname);
 		free(t);
+	}
+	while (v->pins) {
+		struct vfs_pin *p = v->pins;
+
+		v->pins = p->next;
+		free(p->id);
+		free(p->dirname);
+		free(p);
 	}
 	snap_unref(v->last);
 	free(v->stale_msg);
@@ -539,8 +613,12 @@ vfs_readdir_root(struct vfs *v, vfs_fill_fn fill, void *ctx)
 	}
 	pthread_mutex_lock(&v->mu);
 	for (struct draft *d = v->drafts; d; d = d->next) {
-		if (snap_find_dir(s, d->dirname))
-			continue;	/* a workspace took the name */
+		const struct snap_ent *e = snap_find_dir(s, d->dirname);
+
+		/* the draft just created shows as its workspace; a deleted
+		 * one still listed hides nothing (as lookup does) */
+		if (e && !vfs_tombstoned_locked(v, e->ws->id))
+			continue;
 		a.mtime = v->started;
 		if (fill(ctx, d->dirname, &a))
 			break;
@@ -596,6 +674,7 @@ vfs_file_new(struct vfs *v, const struct node *n, const char *path)
 		return NULL;
 	f->kind = n->kind;
 	f->file = n->file;
+	pthread_mutex_init(&f->mu, NULL);
 	f->path = strdup(path);
 	/* the workspace is the one the listing named, whatever came later */
 	if (n->ent && !(f->id = strdup(n->ent->ws->id)))
@@ -609,6 +688,7 @@ vfs_file_new(struct vfs *v, const struct node *n, const char *path)
 	if (!f->path) {
 		free(f->id);
 		draft_unref(f->draft);
+		pthread_mutex_destroy(&f->mu);
 		free(f);
 		return NULL;
 	}
@@ -680,12 +760,13 @@ out:
 }
 
 /* A read from the start of a handle that was read or polled before gets
- * the current content (as sysfs files do after poll + lseek(0)). */
+ * the current content (as sysfs files do after poll + lseek(0)). The new
+ * rendering is made without the handle's lock, then swapped in. */
 static int
 vfs_refresh_handle(struct vfs *v, struct vfs_file *f)
 {
 	struct node n;
-	char *s = NULL;
+	char *s = NULL, *st = NULL;
 	size_t len = 0;
 	time_t mtime;
 	int rc;
@@ -696,33 +777,50 @@ vfs_refresh_handle(struct vfs *v, struct vfs_file *f)
 	if (rc < 0)
 		return rc;
 	rc = vfs_render(v, &n, &s, &len, &mtime);
-	if (rc == 0 && f->status && n.cur) {
-		free(f->status);
-		f->status = strdup(n.cur->ws->status);
-	}
+	if (rc == 0 && n.cur && !(st = strdup(n.cur->ws->status)))
+		rc = -ENOMEM;
 	vfs_node_release(&n);
-	if (rc < 0)
+	if (rc < 0) {
+		free(s);
 		return rc;
+	}
+	pthread_mutex_lock(&f->mu);
 	free(f->content);
 	f->content = s;
 	f->len = len;
+	if (f->status) {
+		free(f->status);
+		f->status = st;
+		st = NULL;
+	}
+	pthread_mutex_unlock(&f->mu);
+	free(st);
 	return 0;
 }
 
 int
 vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 {
-	if (off == 0 && f->reads++ > 0) {
+	int again;
+
+	pthread_mutex_lock(&f->mu);
+	again = off == 0 && f->reads++ > 0;
+	pthread_mutex_unlock(&f->mu);
+	if (again) {
 		int rc = vfs_refresh_handle(v, f);
 
 		if (rc < 0)
 			return rc;
 	}
-	if (!f->content || off < 0 || (size_t)off >= f->len)
-		return 0;
-	if (size > f->len - (size_t)off)
-		size = f->len - (size_t)off;
-	memcpy(buf, f->content + off, size);
+	pthread_mutex_lock(&f->mu);
+	if (!f->content || off < 0 || (size_t)off >= f->len) {
+		size = 0;
+	} else {
+		if (size > f->len - (size_t)off)
+			size = f->len - (size_t)off;
+		memcpy(buf, f->content + off, size);
+	}
+	pthread_mutex_unlock(&f->mu);
 	return (int)size;
 }
 
@@ -842,6 +940,7 @@ vfs_release(struct vfs *v, struct vfs_file *f)
 	free(f->status);
 	free(f->temp);
 	draft_unref(f->draft);
+	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
 
@@ -849,26 +948,33 @@ int
 vfs_poll(struct vfs *v, struct vfs_file *f, void *ph, unsigned *revents)
 {
 	struct node n;
+	char *seen = NULL;
 	int rc;
 
 	*revents = POLLIN | POLLRDNORM;
-	if (f->kind != NODE_WS || f->file != WS_FILE_STATUS || !f->status) {
+	if (f->kind == NODE_WS && f->file == WS_FILE_STATUS) {
+		pthread_mutex_lock(&f->mu);
+		seen = f->status ? strdup(f->status) : NULL;
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (!seen) {
 		if (ph)
 			v->poll_destroy(ph);
 		return 0;
 	}
 	rc = vfs_resolve(v, f->path, &n);
-	if (rc < 0 || n.kind != NODE_WS || strcmp(n.cur->ws->status, f->status) != 0) {
+	if (rc < 0 || n.kind != NODE_WS || strcmp(n.cur->ws->status, seen) != 0) {
 		/* changed (or gone) since this handle last read it */
 		*revents |= POLLPRI | POLLERR;
 		if (ph)
 			v->poll_destroy(ph);
 	} else if (ph) {
-		rc = wait_add_poller(v, f, f->id, f->status, ph);
+		rc = wait_add_poller(v, f, f->id, seen, ph);
 		if (rc < 0)
 			v->poll_destroy(ph);
 	}
 	vfs_node_release(&n);
+	free(seen);
 	return 0;
 }
 
@@ -1024,12 +1130,16 @@ vfs_rmdir(struct vfs *v, const char *path)
 		n.ent->ws->id);
 	vfs_set_error(v, n.ent->ws->id, NULL);
 	t = calloc(1, sizeof(*t));
-	if (t && (t->id = strdup(n.ent->ws->id)) != NULL) {
+	if (t && (t->id = strdup(n.ent->ws->id)) != NULL &&
+	    (t->dirname = strdup(n.ent->dirname)) != NULL) {
+		t->deleted_ms = vfs_now_ms(v);
 		pthread_mutex_lock(&v->mu);
 		t->next = v->tombs;
 		v->tombs = t;
 		pthread_mutex_unlock(&v->mu);
 	} else {
+		if (t)
+			free(t->id);
 		free(t);
 	}
 	cache_invalidate(v->cache, VFS_LIST_KEY);

@@ -338,7 +338,7 @@ draft_reconcile(struct vfs *v, struct draft *d, int rc, char **id, char **err)
  * state CREATING (so nobody else writes) and d->mu is not held. */
 static int
 draft_create(struct vfs *v, struct draft *d, const char *spec, size_t len,
-	     char **err)
+	     char **idp, char **err)
 {
 	struct model_templates *tpl;
 	char *body = NULL, *id = NULL, *terr = NULL;
@@ -365,7 +365,7 @@ draft_create(struct vfs *v, struct draft *d, const char *spec, size_t len,
 	free(body);
 	if (rc == 0)
 		log_msg(LOG_LVL_INFO, "workspace %s created with id %s", d->dirname, id);
-	free(id);
+	*idp = id;
 	return rc;
 }
 
@@ -375,6 +375,7 @@ static int
 draft_commit_locked(struct vfs *v, struct draft *d, char **err)
 {
 	char *copy = draft_memdup(d->buf, d->len);
+	char *id = NULL;
 	size_t len = d->len;
 	int rc;
 
@@ -384,7 +385,7 @@ draft_commit_locked(struct vfs *v, struct draft *d, char **err)
 	}
 	d->state = DRAFT_CREATING;
 	pthread_mutex_unlock(&d->mu);
-	rc = draft_create(v, d, copy, len, err);
+	rc = draft_create(v, d, copy, len, &id, err);
 	free(copy);
 	pthread_mutex_lock(&d->mu);
 	d->state = rc < 0 ? DRAFT_EDIT : DRAFT_CREATED;
@@ -393,13 +394,27 @@ draft_commit_locked(struct vfs *v, struct draft *d, char **err)
 		char path[PATH_NAME_MAX + 16];
 
 		draft_set_error(d, NULL);
-		/* the directory now shows the real workspace */
+		/* the directory now shows the real workspace, under the
+		 * draft's name whatever else the API lists by then */
+		if (id)
+			vfs_pin_name(v, id, d->dirname);
 		vfs_remove_draft(v, d);
 		cache_invalidate(v->cache, VFS_LIST_KEY);
 		snprintf(path, sizeof(path), "/%s/-", d->dirname);
 		vfs_invalidate_siblings(v, path);
 	}
+	free(id);
 	return rc;
+}
+
+/* What a write did through handle f, for its close (flush). */
+static void
+draft_file_result(struct vfs_file *f, int wrote, int rc)
+{
+	pthread_mutex_lock(&f->mu);
+	f->wrote |= wrote;
+	f->create_rc = rc;
+	pthread_mutex_unlock(&f->mu);
 }
 
 static int
@@ -441,14 +456,13 @@ draft_write_spec(struct vfs *v, struct vfs_file *f, const char *buf,
 	rc = draft_put(&d->buf, &d->len, buf, size, off);
 	if (rc < 0) {
 		pthread_mutex_unlock(&d->mu);
-		f->create_rc = rc;
+		draft_file_result(f, 0, rc);
 		return draft_fail(d, rc, rc == -EFBIG
 				  ? model_asprintf("spec.json: over the %d-byte limit", MODEL_SPEC_MAX)
 				  : NULL);
 	}
 	d->mtime = time(NULL);
-	f->wrote = 1;
-	f->create_rc = 0;
+	draft_file_result(f, 1, 0);
 	rc = model_spec_complete(d->buf, d->len);
 	if (rc == 0) {
 		pthread_mutex_unlock(&d->mu);
@@ -457,7 +471,7 @@ draft_write_spec(struct vfs *v, struct vfs_file *f, const char *buf,
 	/* complete, or beyond repair: the build reports which (EINVAL) */
 	rc = draft_commit_locked(v, d, &err);
 	if (rc < 0) {
-		f->create_rc = rc;
+		draft_file_result(f, 1, rc);
 		return draft_fail(d, rc, err);
 	}
 	return (int)size;
@@ -467,15 +481,21 @@ int
 draft_flush(struct vfs_file *f)
 {
 	struct draft *d = f->draft;
-	int rc = 0;
+	int rc = 0, wrote, create_rc;
 
-	if (f->kind != NODE_DRAFT || f->file != WS_FILE_SPEC || !f->wrote)
+	if (f->kind != NODE_DRAFT || f->file != WS_FILE_SPEC)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	wrote = f->wrote;
+	create_rc = f->create_rc;
+	pthread_mutex_unlock(&f->mu);
+	if (!wrote)
 		return 0;
 	pthread_mutex_lock(&d->mu);
 	if (d->state != DRAFT_CREATED)
-		rc = f->create_rc < 0 ? f->create_rc : -EINVAL;
+		rc = create_rc < 0 ? create_rc : -EINVAL;
 	pthread_mutex_unlock(&d->mu);
-	if (rc == -EINVAL && f->create_rc == 0)
+	if (rc == -EINVAL && create_rc == 0)
 		draft_fail(d, rc, strdup("spec.json: the bytes written do not form one complete JSON object"));
 	return rc;
 }

@@ -61,10 +61,25 @@ struct vfs_error {
 	time_t mtime;
 };
 
+/* A workspace this mount deleted: hidden at once, and its name held
+ * back from other workspaces until the API stops listing it and at least
+ * VFS_NAME_GRACE_MS (or cache_ttl, if longer) has passed. */
 struct vfs_tomb {
 	struct vfs_tomb *next;
 	char *id;
+	char *dirname;
+	long long deleted_ms;
 };
+
+/* A name promised to a workspace this mount just created from a draft,
+ * until a listing shows the workspace (then the listing keeps it). */
+struct vfs_pin {
+	struct vfs_pin *next;
+	char *id;
+	char *dirname;
+};
+
+#define VFS_NAME_GRACE_MS 60000
 
 /* A poll(2) on a status file waiting for the status to change. */
 struct vfs_poller {
@@ -96,6 +111,7 @@ struct vfs {
 	struct draft *drafts;		/* guarded by mu */
 	struct vfs_error *errors;	/* guarded by mu */
 	struct vfs_tomb *tombs;		/* guarded by mu */
+	struct vfs_pin *pins;		/* guarded by mu */
 	struct snap *last;		/* guarded by mu: newest listing */
 	unsigned long last_seq;		/* guarded by mu: its cache sequence */
 	long long last_ok_ms;		/* guarded by mu: when it was fetched */
@@ -146,19 +162,23 @@ struct node {
 	long tpl_idx;
 };
 
+/* An open file. The kernel may use one handle from many threads at once
+ * (pread on a shared fd): everything that changes after the open is
+ * guarded by mu, which is never held across an API call. */
 struct vfs_file {
 	enum node_kind kind;
 	enum ws_file file;
 	char *path;			/* to render again (read at 0, poll) */
-	char *content;			/* the snapshot read by this handle */
-	size_t len;
-	int reads;			/* reads at offset 0 so far */
 	char *id;			/* workspace id, NODE_WS */
-	char *status;			/* NODE_WS status file: what it showed */
 	struct draft *draft;		/* reference, NODE_DRAFT/NODE_TEMP */
 	char *temp;			/* NODE_TEMP: its name */
-	int wrote;			/* spec.json: written through this handle */
-	int create_rc;			/* spec.json: failed create, for flush */
+	pthread_mutex_t mu;
+	char *content;			/* guarded by mu: the snapshot read */
+	size_t len;			/* guarded by mu */
+	int reads;			/* guarded by mu: reads at offset 0 */
+	char *status;			/* guarded by mu: NODE_WS status file */
+	int wrote;			/* guarded by mu: spec.json written */
+	int create_rc;			/* guarded by mu: failed create, for flush */
 	struct vfs_file *prev, *next;	/* vfs->files, under files_mu */
 };
 
@@ -170,6 +190,11 @@ int vfs_resolve(struct vfs *v, const char *path, struct node *n);
 void vfs_node_release(struct node *n);
 int vfs_list(struct vfs *v, struct snap **out, unsigned long *seq);
 int vfs_tombstoned(struct vfs *v, const char *id);
+int vfs_tombstoned_locked(struct vfs *v, const char *id);
+/* Promise dirname to the workspace id just created from a draft. */
+void vfs_pin_name(struct vfs *v, const char *id, const char *dirname);
+/* The snap_names callbacks of this mount (pins, drafts, tombstones). */
+extern const struct snap_names vfs_snap_names_proto;
 void vfs_set_error(struct vfs *v, const char *id, const char *msg);
 int vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	       time_t *mtime);

@@ -18,7 +18,11 @@ static int
 vfs_fetch_list(void *arg, const char *key, void **val, char **err)
 {
 	struct vfs *v = arg;
+	struct snap_names names = vfs_snap_names_proto;
+	long long now = vfs_now_ms(v);
+	long long grace = v->ttl_ms > VFS_NAME_GRACE_MS ? v->ttl_ms : VFS_NAME_GRACE_MS;
 	struct vfs_tomb **pp, *t;
+	struct vfs_pin **qq, *p;
 	struct ws **arr;
 	struct snap *prev, *s;
 	size_t n;
@@ -31,7 +35,8 @@ vfs_fetch_list(void *arg, const char *key, void **val, char **err)
 	pthread_mutex_lock(&v->mu);
 	prev = v->last ? snap_ref(v->last) : NULL;
 	pthread_mutex_unlock(&v->mu);
-	s = snap_build(arr, n, prev, time(NULL));
+	names.arg = v;
+	s = snap_build_kept(arr, n, prev, time(NULL), &names);
 	free(arr);
 	snap_unref(prev);
 	/* parsing a large list leaves hundreds of MB of freed small blocks:
@@ -44,14 +49,26 @@ vfs_fetch_list(void *arg, const char *key, void **val, char **err)
 	pthread_mutex_lock(&v->mu);
 	snap_unref(v->last);
 	v->last = snap_ref(s);
-	/* forget deletions the API no longer lists */
+	/* forget deletions the API no longer lists, once their grace ran */
 	for (pp = &v->tombs; (t = *pp) != NULL;) {
-		if (!snap_find_id(s, t->id)) {
+		if (!snap_find_id(s, t->id) && now - t->deleted_ms >= grace) {
 			*pp = t->next;
 			free(t->id);
+			free(t->dirname);
 			free(t);
 		} else {
 			pp = &t->next;
+		}
+	}
+	/* a listed workspace keeps its name through the listing now */
+	for (qq = &v->pins; (p = *qq) != NULL;) {
+		if (snap_find_id(s, p->id)) {
+			*qq = p->next;
+			free(p->id);
+			free(p->dirname);
+			free(p);
+		} else {
+			qq = &p->next;
 		}
 	}
 	pthread_mutex_unlock(&v->mu);

@@ -263,6 +263,7 @@ check_assign(const uint8_t *data, size_t size)
 		v[n].id = t1 ? t1 : "";
 		v[n].created_at = t2 ? t2 : "";
 		v[n].dirname = (char *)1;
+		v[n].keep = NULL;
 		n++;
 	}
 	FUZZ_CHECK(path_assign_names(v, n) == 0);

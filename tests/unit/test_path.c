@@ -397,12 +397,12 @@ static void
 path_assign_names_duplicates(void **state)
 {
 	struct path_named v[] = {
-		{ "nb", "bbbbbbbb-0000-4000-8000-000000000000", "2026-01-02T00:00:00Z", NULL },
-		{ "other", "dddddddd-0000-4000-8000-000000000000", "2026-01-05T00:00:00Z", NULL },
-		{ "nb", "cccccccc-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
-		{ "nb", "aaaaaaaa-0000-4000-8000-000000000000", "2026-01-03T00:00:00Z", NULL },
-		{ "a/b", "eeeeeeee-0000-4000-8000-000000000000", "2026-01-04T00:00:00Z", NULL },
-		{ "a/b", "ffffffff-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
+		{ "nb", "bbbbbbbb-0000-4000-8000-000000000000", "2026-01-02T00:00:00Z", NULL, NULL },
+		{ "other", "dddddddd-0000-4000-8000-000000000000", "2026-01-05T00:00:00Z", NULL, NULL },
+		{ "nb", "cccccccc-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
+		{ "nb", "aaaaaaaa-0000-4000-8000-000000000000", "2026-01-03T00:00:00Z", NULL, NULL },
+		{ "a/b", "eeeeeeee-0000-4000-8000-000000000000", "2026-01-04T00:00:00Z", NULL, NULL },
+		{ "a/b", "ffffffff-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
 	};
 
 	(void)state;
@@ -417,13 +417,49 @@ path_assign_names_duplicates(void **state)
 	assert_int_equal(path_assign_names(v, 0), 0);
 }
 
+/* Held-back names: "x" belongs to a draft, "y" to a deleted workspace. */
+static int
+reserved_xy(void *arg, const char *dirname, const char *id)
+{
+	(void)arg;
+	if (strcmp(dirname, "x") == 0)
+		return 1;
+	return strcmp(dirname, "y") == 0 && strcmp(id, "99999999-0000-4000-8000-000000000000") != 0;
+}
+
+static void
+path_assign_names_kept_names_stay(void **state)
+{
+	/* the oldest "nb" was deleted; the survivor keeps the suffixed name
+	 * it had, a newcomer named "x" or "y" never takes a held name */
+	struct path_named v[] = {
+		{ "nb", "bbbbbbbb-0000-4000-8000-000000000000", "2026-01-02T00:00:00Z", NULL, "nb@bbbbbbbb" },
+		{ "x", "cccccccc-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
+		{ "y", "dddddddd-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
+		{ "y", "99999999-0000-4000-8000-000000000000", "2026-01-03T00:00:00Z", NULL, "y" },
+		/* a newcomer older than a kept name does not take it */
+		{ "k", "11111111-0000-4000-8000-000000000000", "2025-01-01T00:00:00Z", NULL, NULL },
+		{ "k", "22222222-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, "k" },
+	};
+
+	(void)state;
+	assert_int_equal(path_assign_names_kept(v, 6, reserved_xy, NULL), 0);
+	assert_string_equal(v[0].dirname, "nb@bbbbbbbb");
+	assert_string_equal(v[1].dirname, "x@cccccccc");
+	assert_string_equal(v[2].dirname, "y@dddddddd");
+	assert_string_equal(v[3].dirname, "y");
+	assert_string_equal(v[4].dirname, "k@11111111");
+	assert_string_equal(v[5].dirname, "k");
+	release(v, 6);
+}
+
 static void
 path_assign_names_tie_broken_by_id(void **state)
 {
 	struct path_named v[] = {
-		{ "w", "22222222-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
-		{ "w", "11111111-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
-		{ "w", "33333333-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
+		{ "w", "22222222-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
+		{ "w", "11111111-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
+		{ "w", "33333333-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
 	};
 
 	(void)state;
@@ -454,8 +490,8 @@ path_assign_names_oldest_is_chronological(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		struct path_named v[] = {
-			{ "w", "ffffffff-0000-4000-8000-000000000000", pairs[i][0], NULL },
-			{ "w", "00000000-0000-4000-8000-000000000000", pairs[i][1], NULL },
+			{ "w", "ffffffff-0000-4000-8000-000000000000", pairs[i][0], NULL, NULL },
+			{ "w", "00000000-0000-4000-8000-000000000000", pairs[i][1], NULL, NULL },
 		};
 
 		assign(v, 2);
@@ -525,12 +561,12 @@ static void
 path_assign_names_order_independent(void **state)
 {
 	static const struct path_named base[] = {
-		{ "w", "33333333-0000-4000-8000-000000000000", "2026-01-03T00:00:00Z", NULL },
-		{ "w", "11111111-0000-4000-8000-000000000000", "2026-01-03T00:00:00Z", NULL },
-		{ "w", "22222222-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
-		{ "v", "44444444-0000-4000-8000-000000000000", "", NULL },
-		{ "v", "55555555-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
-		{ "", "66666666-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL },
+		{ "w", "33333333-0000-4000-8000-000000000000", "2026-01-03T00:00:00Z", NULL, NULL },
+		{ "w", "11111111-0000-4000-8000-000000000000", "2026-01-03T00:00:00Z", NULL, NULL },
+		{ "w", "22222222-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
+		{ "v", "44444444-0000-4000-8000-000000000000", "", NULL, NULL },
+		{ "v", "55555555-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
+		{ "", "66666666-0000-4000-8000-000000000000", "2026-01-01T00:00:00Z", NULL, NULL },
 	};
 
 	(void)state;
@@ -551,15 +587,15 @@ path_assign_names_literal_suffix_collision(void **state)
 	for (int a = 0; a < 3; a++)
 		for (int b = 0; b < 3; b++)
 			for (int c = 0; c < 3; c++) {
-				base[0] = (struct path_named){ "x", "11111111-0000-4000-8000-000000000000", created[a], NULL };
-				base[1] = (struct path_named){ "x", "abcdef12-0000-4000-8000-000000000000", created[b], NULL };
-				base[2] = (struct path_named){ "x@abcdef12", "22222222-0000-4000-8000-000000000000", created[c], NULL };
+				base[0] = (struct path_named){ "x", "11111111-0000-4000-8000-000000000000", created[a], NULL, NULL };
+				base[1] = (struct path_named){ "x", "abcdef12-0000-4000-8000-000000000000", created[b], NULL, NULL };
+				base[2] = (struct path_named){ "x@abcdef12", "22222222-0000-4000-8000-000000000000", created[c], NULL, NULL };
 				check_order_independent(base, 3);
 			}
 	/* the literal one is oldest: it keeps its name, the second x moves on */
-	base[0] = (struct path_named){ "x", "11111111-0000-4000-8000-000000000000", created[1], NULL };
-	base[1] = (struct path_named){ "x", "abcdef12-0000-4000-8000-000000000000", created[2], NULL };
-	base[2] = (struct path_named){ "x@abcdef12", "22222222-0000-4000-8000-000000000000", created[0], NULL };
+	base[0] = (struct path_named){ "x", "11111111-0000-4000-8000-000000000000", created[1], NULL, NULL };
+	base[1] = (struct path_named){ "x", "abcdef12-0000-4000-8000-000000000000", created[2], NULL, NULL };
+	base[2] = (struct path_named){ "x@abcdef12", "22222222-0000-4000-8000-000000000000", created[0], NULL, NULL };
 	assign(base, 3);
 	assert_string_equal(base[0].dirname, "x");
 	assert_string_equal(base[2].dirname, "x@abcdef12");
@@ -590,7 +626,7 @@ path_assign_names_thousand(void **state)
 		snprintf(ids[i], sizeof(ids[i]), "%08x-0000-4000-8000-%012x", i, i);
 		snprintf(times[i], sizeof(times[i]), "2026-01-01T00:%02d:%02dZ",
 			 (i / 60) % 60, i % 60);
-		v[i] = (struct path_named){ "same", ids[i], times[i], NULL };
+		v[i] = (struct path_named){ "same", ids[i], times[i], NULL, NULL };
 	}
 	assign(v, N);
 	assert_unique(v, N);
@@ -599,7 +635,7 @@ path_assign_names_thousand(void **state)
 	for (int i = 0; i < N; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "00000001-0000-4000-8000-%012d", i);
 		v[i] = (struct path_named){ names[i % 5] ? names[i % 5] : longname,
-					    ids[i], times[i % 7], NULL };
+					    ids[i], times[i % 7], NULL, NULL };
 	}
 	assign(v, N);
 	assert_unique(v, N);
@@ -699,6 +735,7 @@ main(void)
 		cmocka_unit_test(path_decode_name_small_buffer),
 		cmocka_unit_test(path_assign_names_duplicates),
 		cmocka_unit_test(path_assign_names_tie_broken_by_id),
+		cmocka_unit_test(path_assign_names_kept_names_stay),
 		cmocka_unit_test(path_assign_names_oldest_is_chronological),
 		cmocka_unit_test(path_assign_names_order_independent),
 		cmocka_unit_test(path_assign_names_literal_suffix_collision),
