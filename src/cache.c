@@ -22,6 +22,7 @@ struct cache_entry {
 	long long fetched_at;
 	int invalid;
 	int inflight;
+	unsigned long flight_seq;/* sequence when the fetch in flight started */
 	int waiters;		/* joiners still to read the result */
 	unsigned long flight;	/* counts completed fetches */
 	int last_rc;		/* result of the last completed fetch */
@@ -131,9 +132,21 @@ cache_get(struct cache *c, const char *key, cache_fetch_fn fetch, void *arg,
 		e->next = c->head;
 		c->head = e;
 	}
+again:
 	if (cache_fresh(c, e, c->hooks.clock(c->hooks.clock_arg))) {
 		c->stats.hits++;
 		goto hand_out;
+	}
+	if (e->inflight && e->invalid && e->stale_seq > e->flight_seq) {
+		/* the fetch in flight started before an invalidation this
+		 * caller must see the effect of: let it land, then fetch anew
+		 * (or join whoever did so first) */
+		flight = e->flight;
+		e->waiters++;
+		while (e->inflight && e->flight == flight)
+			pthread_cond_wait(&c->done, &c->mu);
+		e->waiters--;
+		goto again;
 	}
 	if (e->inflight) {
 		/* join the fetch in flight and take its result */
@@ -154,6 +167,7 @@ cache_get(struct cache *c, const char *key, cache_fetch_fn fetch, void *arg,
 	c->stats.misses++;
 	e->inflight = 1;
 	start_seq = ++c->seq;
+	e->flight_seq = start_seq;
 	pthread_mutex_unlock(&c->mu);
 
 	rc = fetch(arg, key, &got, &ferr);

@@ -82,6 +82,7 @@ struct fx {
 	const char *fail_msg;
 	int invalidate_in_fetch;
 	int prune_in_fetch;
+	int hold;			/* fetches wait while set; atomic */
 	unsigned long wait_joins;	/* fetch waits for this many joins */
 	unsigned long joins_seen;
 };
@@ -121,6 +122,8 @@ fx_fetch(void *arg, const char *key, void **out, char **err)
 	struct cache_stats st = { 0 };
 
 	__atomic_add_fetch(&f->fetches, 1, __ATOMIC_ACQ_REL);
+	for (int i = 0; i < 10000 && __atomic_load_n(&f->hold, __ATOMIC_ACQUIRE); i++)
+		sleep_ms(1);
 	if (f->invalidate_in_fetch)
 		cache_invalidate(f->c, key);
 	if (f->prune_in_fetch)
@@ -529,6 +532,34 @@ cache_get_single_flight_error(void **state)
 	assert_int_equal(val_live, 1);
 }
 
+/* A caller that arrives after an invalidation never joins a fetch that
+ * started before it: it must see the effect of the mutation. */
+static void
+cache_get_no_join_after_invalidation(void **state)
+{
+	struct fx *f = *state;
+	struct caller a = { .f = f }, b = { .f = f };
+
+	__atomic_store_n(&f->hold, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_create(&a.th, NULL, caller_main, &a), 0);
+	for (int i = 0; i < 5000 && fx_fetches(f) < 1; i++)
+		sleep_ms(1);
+	cache_invalidate(f->c, "k");	/* a mutation lands */
+	assert_int_equal(pthread_create(&b.th, NULL, caller_main, &b), 0);
+	sleep_ms(50);			/* b is waiting by now */
+	__atomic_store_n(&f->hold, 0, __ATOMIC_RELEASE);
+	pthread_join(a.th, NULL);
+	pthread_join(b.th, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(((struct val *)a.val)->id, 1);
+	assert_int_equal(((struct val *)b.val)->id, 2);
+	assert_true(b.seq > a.seq);
+	assert_int_equal(fx_fetches(f), 2);
+	val_unref(a.val);
+	val_unref(b.val);
+}
+
 /* cache_free drops the cache's references (checked in the teardown). */
 static void
 cache_free_releases(void **state)
@@ -568,6 +599,7 @@ main(void)
 		FX_TEST(cache_prune_during_fetch),
 		FX_TEST(cache_get_single_flight),
 		FX_TEST(cache_get_single_flight_error),
+		FX_TEST(cache_get_no_join_after_invalidation),
 		FX_TEST(cache_free_releases),
 	};
 
