@@ -203,6 +203,30 @@ hand_out:
 	return 0;
 }
 
+int
+cache_peek(struct cache *c, const char *key, long long max_age_ms, void **val,
+	   unsigned long *seq, int *fresh)
+{
+	struct cache_entry *e;
+	long long now;
+	int rc = -ENOENT;
+
+	*val = NULL;
+	pthread_mutex_lock(&c->mu);
+	now = c->hooks.clock(c->hooks.clock_arg);
+	e = cache_find(c, key);
+	if (e && e->val && !e->invalid && now - e->fetched_at <= max_age_ms) {
+		*val = c->hooks.ref(e->val);
+		if (seq)
+			*seq = e->seq;
+		*fresh = cache_fresh(c, e, now);
+		c->stats.hits++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
 enum cache_state
 cache_state(struct cache *c, const char *key, unsigned long *seq)
 {

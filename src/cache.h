@@ -45,6 +45,13 @@ void cache_free(struct cache *c);
  * or the fetch's -errno with *err allocated. */
 int cache_get(struct cache *c, const char *key, cache_fetch_fn fetch,
 	      void *arg, void **val, unsigned long *seq, char **err);
+/* The value held for key without fetching, when it has one that no
+ * invalidation has overtaken and that was fetched at most max_age_ms ago:
+ * 0 with a new reference in *val, its sequence in *seq (may be NULL) and
+ * in *fresh whether it is within the TTL; -ENOENT otherwise. This is what
+ * lets readers be served while a refresh runs (stale-while-refreshing). */
+int cache_peek(struct cache *c, const char *key, long long max_age_ms,
+	       void **val, unsigned long *seq, int *fresh);
 /* The state of key without fetching; *seq is the sequence of its value
  * (FRESH) or of the invalidation or fetch that made it stale (STALE). */
 enum cache_state cache_state(struct cache *c, const char *key, unsigned long *seq);

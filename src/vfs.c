@@ -169,27 +169,34 @@ vfs_set_error(struct vfs *v, const char *id, const char *msg)
 	pthread_mutex_unlock(&v->mu);
 }
 
-/* Fill n->cur: the listing's data, or a fresher describe after a change. */
+/* Fill n->cur: the listing's data, or a fresher describe after a change
+ * made through this mount. The first read after the change waits for the
+ * describe; later ones take it as held (a list refresh supersedes it). A
+ * describe that fails transiently leaves the listing's data in place: the
+ * failure is in the error file, and status stays readable. */
 static int
 vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 {
 	char key[PATH_NAME_MAX + 8];
+	long long max_age = v->max_stale_ms > v->ttl_ms ? v->max_stale_ms : v->ttl_ms;
 	unsigned long s = 0;
 	void *val;
 	char *err = NULL;
-	int rc;
+	int rc, fresh;
 
 	n->cur = n->ent;
-	snprintf(key, sizeof(key), "w:%s", n->ent->ws->id);
+	vfs_ws_key(key, sizeof(key), n->ent->ws->id);
 	if (cache_state(v->cache, key, &s) == CACHE_ABSENT || s < lseq)
 		return 0;
-	rc = cache_get(v->cache, key, vfs_fetch_one, v, &val, NULL, &err);
+	rc = cache_peek(v->cache, key, max_age, &val, NULL, &fresh);
+	if (rc < 0)
+		rc = cache_get(v->cache, key, vfs_fetch_one, v, &val, NULL, &err);
 	if (rc < 0) {
 		log_msg(LOG_LVL_ERR, "refreshing %s: %s", n->ent->dirname,
 			err ? err : strerror(-rc));
 		vfs_set_error(v, n->ent->ws->id, err ? err : strerror(-rc));
 		free(err);
-		return rc;
+		return vfs_transient_errno(rc) ? 0 : rc;
 	}
 	n->one = val;
 	if (n->one->n == 1)
@@ -241,19 +248,24 @@ vfs_resolve_child(struct node *n, const struct path_parts *pp)
 	return pp->kind == PATH_FILE ? 0 : -ENOTDIR;
 }
 
+/* How vfs_resolve_opt resolves: RESOLVE_DESCRIBE takes a workspace's
+ * data after a change made through this mount (opening control for
+ * writing needs only its id, and the command invalidates it anyway);
+ * RESOLVE_OPEN counts as an open (cache_ttl=0 asks the API). */
+#define RESOLVE_DESCRIBE 1
+#define RESOLVE_OPEN 2
+
 static int vfs_resolve_opt(struct vfs *v, const char *path, struct node *n,
-			   int refresh);
+			   int how);
 
 int
 vfs_resolve(struct vfs *v, const char *path, struct node *n)
 {
-	return vfs_resolve_opt(v, path, n, 1);
+	return vfs_resolve_opt(v, path, n, RESOLVE_DESCRIBE);
 }
 
-/* refresh 0: a changed workspace is not described again (opening control
- * for writing needs only its id, and the command invalidates it anyway). */
 static int
-vfs_resolve_opt(struct vfs *v, const char *path, struct node *n, int refresh)
+vfs_resolve_opt(struct vfs *v, const char *path, struct node *n, int how)
 {
 	struct path_parts pp;
 	unsigned long lseq = 0;
@@ -273,14 +285,15 @@ vfs_resolve_opt(struct vfs *v, const char *path, struct node *n, int refresh)
 		rc = dot_resolve(v, &pp, n);
 		goto out;
 	}
-	rc = vfs_list(v, &n->list, &lseq);
+	rc = vfs_list_want(v, how & RESOLVE_OPEN ? VFS_WANT_OPEN : VFS_WANT_HELD,
+			   &n->list, &lseq);
 	if (rc < 0)
 		return rc;
 	n->ent = snap_find_dir(n->list, pp.top);
 	if (n->ent && !vfs_tombstoned(v, n->ent->ws->id)) {
 		n->kind = NODE_WS;
 		n->cur = n->ent;
-		if (refresh)
+		if (how & RESOLVE_DESCRIBE)
 			rc = vfs_resolve_ws(v, n, lseq);
 	} else if ((n->draft = vfs_find_draft(v, pp.top)) != NULL) {
 		n->kind = NODE_DRAFT;
@@ -434,6 +447,7 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_mutex_init(&v->files_mu, NULL);
 	pthread_cond_init(&v->poll_cv, NULL);
+	pthread_cond_init(&v->refresh_cv, NULL);
 	/* templates change rarely: keep them ten times the list's TTL */
 	if ((cfg->cluster && !(v->cluster = strdup(cfg->cluster))) ||
 	    !(v->cache = cache_new(cfg->ttl_ms, &hooks)) ||
@@ -447,12 +461,15 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 int
 vfs_start(struct vfs *v)
 {
-	return wait_start(v);
+	int rc = list_start(v);
+
+	return rc < 0 ? rc : wait_start(v);
 }
 
 void
 vfs_stop(struct vfs *v)
 {
+	list_stop(v);
 	wait_stop(v);
 }
 
@@ -505,6 +522,7 @@ vfs_free(struct vfs *v)
 	cache_free(v->cache);
 	cache_free(v->tpl_cache);
 	pthread_cond_destroy(&v->poll_cv);
+	pthread_cond_destroy(&v->refresh_cv);
 	pthread_mutex_destroy(&v->files_mu);
 	pthread_mutex_destroy(&v->mu);
 	free(v->cluster);
@@ -595,7 +613,7 @@ vfs_readdir_root(struct vfs *v, vfs_fill_fn fill, void *ctx)
 	unsigned long seq;
 	int rc;
 
-	rc = vfs_list(v, &s, &seq);
+	rc = vfs_list_want(v, VFS_WANT_OPEN, &s, &seq);
 	if (rc == -ENOENT)
 		rc = -EIO;	/* readdir(3) would take ENOENT for "empty" */
 	if (rc < 0)
@@ -711,8 +729,9 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 	int rc;
 
 	*out = NULL;
-	rc = vfs_resolve_opt(v, path, &n, (flags & O_ACCMODE) != O_WRONLY ||
-			     strcmp(strrchr(path, '/'), "/control") != 0);
+	rc = vfs_resolve_opt(v, path, &n, RESOLVE_OPEN |
+			     ((flags & O_ACCMODE) != O_WRONLY ||
+			      strcmp(strrchr(path, '/'), "/control") != 0 ? RESOLVE_DESCRIBE : 0));
 	if (rc < 0)
 		return rc;
 	if (vfs_is_dir(&n)) {
@@ -773,7 +792,7 @@ vfs_refresh_handle(struct vfs *v, struct vfs_file *f)
 
 	if (f->kind == NODE_WAIT || (f->kind == NODE_WS && f->file == WS_FILE_LOGS))
 		return 0;	/* these are one-shot */
-	rc = vfs_resolve(v, f->path, &n);
+	rc = vfs_resolve_opt(v, f->path, &n, RESOLVE_DESCRIBE | RESOLVE_OPEN);
 	if (rc < 0)
 		return rc;
 	rc = vfs_render(v, &n, &s, &len, &mtime);
@@ -867,7 +886,7 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 		char key[PATH_NAME_MAX + 8];
 
 		rc = api_command(v->http, f->id, cmds[i], &err);
-		snprintf(key, sizeof(key), "w:%s", f->id);
+		vfs_ws_key(key, sizeof(key), f->id);
 		cache_invalidate(v->cache, key);
 		if (rc == -ENOENT)	/* gone elsewhere: show it at once */
 			cache_invalidate(v->cache, VFS_LIST_KEY);
@@ -1115,7 +1134,7 @@ vfs_rmdir(struct vfs *v, const char *path)
 		goto out;
 	}
 	rc = api_delete(v->http, n.ent->ws->id, &err);
-	snprintf(key, sizeof(key), "w:%s", n.ent->ws->id);
+	vfs_ws_key(key, sizeof(key), n.ent->ws->id);
 	cache_invalidate(v->cache, key);
 	if (rc == -ENOENT)
 		cache_invalidate(v->cache, VFS_LIST_KEY);

@@ -322,7 +322,7 @@ dot_write_ctl(struct vfs *v, const char *buf, size_t size)
 			snap_unref(s);
 			return -ENOENT;
 		}
-		snprintf(key, sizeof(key), "w:%s", ent->ws->id);
+		vfs_ws_key(key, sizeof(key), ent->ws->id);
 		cache_invalidate(v->cache, key);
 		log_msg(LOG_LVL_INFO, ".ctl: %s will be fetched again", name);
 		snap_unref(s);

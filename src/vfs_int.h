@@ -121,7 +121,11 @@ struct vfs {
 	unsigned long pruned_seq;	/* guarded by mu */
 	struct vfs_poller *pollers;	/* guarded by mu */
 	pthread_cond_t poll_cv;		/* with mu: wakes the poll thread */
-	int poll_stop;			/* guarded by mu */
+	int poll_stop;			/* guarded by mu: threads end */
+	pthread_cond_t refresh_cv;	/* with mu: wakes the refresher */
+	int refresh_wanted;		/* guarded by mu */
+	int refresher_running;		/* guarded by mu */
+	pthread_t refresher;
 	int poll_running;
 	pthread_t poll_thread;
 	/* open handles: the kernel may drop a RELEASE queued at unmount, so
@@ -184,8 +188,20 @@ struct vfs_file {
 
 /* vfs_list.c */
 int vfs_fetch_one(void *arg, const char *key, void **val, char **err);
+/* What a caller needs of the listing: what is held (lookups, attributes,
+ * reads) or, with cache_ttl=0, the API's answer now (open, readdir). */
+enum vfs_want { VFS_WANT_HELD, VFS_WANT_OPEN };
+int vfs_list_want(struct vfs *v, enum vfs_want want, struct snap **out,
+		  unsigned long *seq);
+/* The background refresher (stale-while-refreshing). */
+int list_start(struct vfs *v);
+void list_stop(struct vfs *v);
 
 /* vfs.c */
+/* The cache key of one workspace refreshed alone ("w:ID"). */
+void vfs_ws_key(char *buf, size_t size, const char *id);
+/* Failures worth riding out on held data (never 401, 403, 404, 400). */
+int vfs_transient_errno(int rc);
 int vfs_resolve(struct vfs *v, const char *path, struct node *n);
 void vfs_node_release(struct node *n);
 int vfs_list(struct vfs *v, struct snap **out, unsigned long *seq);

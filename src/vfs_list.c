@@ -110,13 +110,17 @@ vfs_now_ms(struct vfs *v)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Failures worth riding out on the last listing; permanent answers
- * (401, 403, 404, 400) are never masked. */
-static int
-vfs_transient(int rc)
+int
+vfs_transient_errno(int rc)
 {
 	return rc == -EIO || rc == -ETIMEDOUT || rc == -EHOSTUNREACH ||
 	       rc == -EAGAIN;
+}
+
+void
+vfs_ws_key(char *buf, size_t size, const char *id)
+{
+	snprintf(buf, size, "w:%s", id);
 }
 
 /* The last good listing, if it may still be served after a failure. */
@@ -131,14 +135,19 @@ vfs_stale_locked(struct vfs *v, long long now, unsigned long *seq)
 	return snap_ref(v->last);
 }
 
-/* The current list snapshot (a new reference) and its cache sequence.
- * When a refresh fails transiently, the last listing is served for up to
- * max_stale, and the refresh is retried at most once per max(ttl, 1 s). */
-int
-vfs_list(struct vfs *v, struct snap **out, unsigned long *seq)
+static long long
+list_pause_ms(const struct vfs *v)
 {
-	long long now = vfs_now_ms(v);
-	long long pause = v->ttl_ms > 1000 ? v->ttl_ms : 1000;
+	return v->ttl_ms > 1000 ? v->ttl_ms : 1000;
+}
+
+/* Ask the API now (or join whoever does). When the refresh fails
+ * transiently, the last listing is served for up to max_stale, and the
+ * refresh is retried at most once per max(ttl, 1 s). */
+static int
+list_fetch_now(struct vfs *v, long long now, struct snap **out, unsigned long *seq)
+{
+	long long pause = list_pause_ms(v);
 	void *val = NULL;
 	char *err = NULL;
 	int rc, prune;
@@ -156,7 +165,7 @@ vfs_list(struct vfs *v, struct snap **out, unsigned long *seq)
 		struct snap *stale = NULL;
 
 		pthread_mutex_lock(&v->mu);
-		if (vfs_transient(rc)) {
+		if (vfs_transient_errno(rc)) {
 			v->fail_ms = now ? now : 1;
 			stale = vfs_stale_locked(v, now, seq);
 			if (stale) {
@@ -191,4 +200,112 @@ vfs_list(struct vfs *v, struct snap **out, unsigned long *seq)
 	if (prune)
 		cache_prune(v->cache, *seq, VFS_LIST_KEY);
 	return 0;
+}
+
+/* ---- stale-while-refreshing ---------------------------------------------- */
+
+/* Queue a background refresh; 0 when there is no refresher to do it (the
+ * caller then asks itself), 1 when one is queued or a failed one is still
+ * pausing. */
+static int
+list_kick(struct vfs *v, long long now)
+{
+	int queued;
+
+	pthread_mutex_lock(&v->mu);
+	queued = v->refresher_running && !v->poll_stop;
+	if (queued && !(v->fail_ms && now - v->fail_ms < list_pause_ms(v))) {
+		v->refresh_wanted = 1;
+		pthread_cond_signal(&v->refresh_cv);
+	}
+	pthread_mutex_unlock(&v->mu);
+	return queued;
+}
+
+static void *
+list_refresher(void *arg)
+{
+	struct vfs *v = arg;
+
+	pthread_mutex_lock(&v->mu);
+	while (!v->poll_stop) {
+		struct snap *s = NULL;
+		unsigned long seq;
+
+		if (!v->refresh_wanted) {
+			pthread_cond_wait(&v->refresh_cv, &v->mu);
+			continue;
+		}
+		v->refresh_wanted = 0;
+		pthread_mutex_unlock(&v->mu);
+		if (list_fetch_now(v, vfs_now_ms(v), &s, &seq) == 0)
+			snap_unref(s);
+		pthread_mutex_lock(&v->mu);
+	}
+	pthread_mutex_unlock(&v->mu);
+	return NULL;
+}
+
+int
+list_start(struct vfs *v)
+{
+	if (pthread_create(&v->refresher, NULL, list_refresher, v) != 0)
+		return -EAGAIN;
+	pthread_mutex_lock(&v->mu);
+	v->refresher_running = 1;
+	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
+void
+list_stop(struct vfs *v)
+{
+	int running;
+
+	pthread_mutex_lock(&v->mu);
+	v->poll_stop = 1;
+	running = v->refresher_running;
+	v->refresher_running = 0;
+	pthread_cond_broadcast(&v->refresh_cv);
+	pthread_mutex_unlock(&v->mu);
+	if (running)
+		pthread_join(v->refresher, NULL);
+}
+
+/* The listing to answer from (a new reference) and its cache sequence.
+ * A listing held and not invalidated is served while it is younger than
+ * max_stale (or the TTL, if longer); past the TTL, one refresh runs in the
+ * background for every reader. With cache_ttl=0 an open or readdir asks
+ * the API; lookups and attributes use what is held. Only with nothing
+ * usable held (first use, a mutation through this mount, .ctl refresh)
+ * does the caller wait for the API. */
+int
+vfs_list_want(struct vfs *v, enum vfs_want want, struct snap **out,
+	      unsigned long *seq)
+{
+	long long now = vfs_now_ms(v);
+	long long max_age = v->max_stale_ms > v->ttl_ms ? v->max_stale_ms : v->ttl_ms;
+	void *val = NULL;
+	int fresh = 0;
+
+	if (!(v->ttl_ms == 0 && want == VFS_WANT_OPEN) &&
+	    cache_peek(v->cache, VFS_LIST_KEY, max_age, &val, seq, &fresh) == 0) {
+		if (fresh || v->ttl_ms == 0 || list_kick(v, now)) {
+			if (!fresh && v->ttl_ms > 0) {
+				pthread_mutex_lock(&v->mu);
+				v->stale_serves++;
+				pthread_mutex_unlock(&v->mu);
+			}
+			*out = val;
+			return 0;
+		}
+		snap_unref(val);
+	}
+	return list_fetch_now(v, now, out, seq);
+}
+
+int
+vfs_list(struct vfs *v, struct snap **out, unsigned long *seq)
+{
+	return vfs_list_want(v, VFS_WANT_HELD, out, seq);
 }

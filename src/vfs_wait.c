@@ -40,7 +40,7 @@ wait_for_state(struct vfs *v, const char *dirname, const char *id,
 	char *err = NULL;
 	int rc;
 
-	snprintf(key, sizeof(key), "w:%s", id);
+	vfs_ws_key(key, sizeof(key), id);
 	for (;;) {
 		struct ws *w = NULL;
 
@@ -60,8 +60,7 @@ wait_for_state(struct vfs *v, const char *dirname, const char *id,
 				rc = -EIO;
 				break;
 			}
-		} else if (rc != -EIO && rc != -ETIMEDOUT && rc != -EHOSTUNREACH &&
-			   rc != -EAGAIN) {
+		} else if (!vfs_transient_errno(rc)) {
 			break;	/* 404, 401...: waiting cannot succeed */
 		} else {
 			free(err);

@@ -88,7 +88,50 @@ expect "the created workspace has the draft's name" "$(cat "$MNT/notebook-a100/i
 echo refresh >"$MNT/.ctl"
 expect "and keeps it after a refresh" "$(cat "$MNT/notebook-a100/id")" "$new"
 emu_admin POST config '{"keep_deleted": false}' >/dev/null
+mnt_stop
+check "daemon exited cleanly" test $? -eq 0
 
+# --- cache_ttl=0: one list request per open or readdir, none per lookup ----
+mnt_start -o cache_ttl=0 || exit 1
+ls "$MNT" >/dev/null
+N=$(ls "$MNT" | wc -l)
+emu_reset
+cat "$MNT/train-llama/status" >/dev/null
+expect "cache_ttl=0: one cat costs one list request" "$(emu_count list_workspaces)" "1"
+emu_reset
+ls -l "$MNT" >/dev/null
+expect "cache_ttl=0: ls -l of $N entries costs one" "$(emu_count list_workspaces)" "1"
+emu_reset
+cat "$MNT"/*/status >/dev/null
+expect "cache_ttl=0: cat */status costs the glob's readdir plus one per open" \
+	"$(emu_count list_workspaces)" "$((N + 1))"
+mnt_stop
+check "daemon exited cleanly" test $? -eq 0
+
+# --- a slow API never slows reads while a listing is held -------------------
+TTL=1
+[ "${EXFS_VALGRIND:-}" ] && TTL=5
+mnt_start -o cache_ttl=$TTL -o timeout=2 || exit 1
+cat "$MNT"/*/status >/dev/null
+sleep $((TTL + 1))	# the listing is past its TTL now
+emu_reset
+emu_fault '{"latency": 4, "count": 50, "endpoint": "list_workspaces"}'
+t0=$(date +%s%N)
+okc=0
+for i in 1 2 3; do cat "$MNT"/*/status "$MNT"/*/status.json >/dev/null && okc=$((okc + 1)); done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "three sweeps over a list slower than the timeout all succeed" "$okc" "3"
+check "and are served from the held listing at once (${ms} ms < 1500)" test "$ms" -lt 1500
+expect "while one refresh runs in the background" "$(emu_count list_workspaces)" "1"
+emu_clear
+
+# --- the error file is local: readable while the API is down ----------------
+WS=$MNT/train-llama
+before=$(cat "$WS/status")
+emu_stop
+expect "a control write with the API down fails" "$(errno_of write "$WS/control" stop)" "EHOSTUNREACH@write"
+expect "the workspace's status is still served" "$(cat "$WS/status" 2>&1)" "$before"
+expect_match "its error file says what failed" "$(cat "$WS/error" 2>&1)" "connect|reach|refused"
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 finish
