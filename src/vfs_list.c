@@ -176,6 +176,10 @@ list_fetch_now(struct vfs *v, long long now, struct snap **out, unsigned long *s
 			}
 		}
 		pthread_mutex_unlock(&v->mu);
+		/* a permanent answer (401, 403...) ends serving what is held:
+		 * every later request asks and gets that answer */
+		if (!vfs_transient_errno(rc))
+			cache_invalidate(v->cache, VFS_LIST_KEY);
 		log_msg(stale ? LOG_LVL_WARN : LOG_LVL_ERR, "listing workspaces: %s%s",
 			err ? err : strerror(-rc), stale ? " (serving the last listing)" : "");
 		free(err);
