@@ -101,15 +101,28 @@ cache_find(struct cache *c, const char *key)
 }
 
 static int
+cache_fresh_within(const struct cache_entry *e, long long now, long long max_age)
+{
+	return e->val && !e->invalid && max_age > 0 && now - e->fetched_at < max_age;
+}
+
+static int
 cache_fresh(struct cache *c, struct cache_entry *e, long long now)
 {
-	return e->val && !e->invalid && c->ttl_ms > 0 &&
-	       now - e->fetched_at < c->ttl_ms;
+	return cache_fresh_within(e, now, c->ttl_ms);
 }
 
 int
 cache_get(struct cache *c, const char *key, cache_fetch_fn fetch, void *arg,
 	  void **val, unsigned long *seq, char **err)
+{
+	return cache_get_within(c, key, c->ttl_ms, fetch, arg, val, seq, err);
+}
+
+int
+cache_get_within(struct cache *c, const char *key, long long max_age_ms,
+		 cache_fetch_fn fetch, void *arg, void **val,
+		 unsigned long *seq, char **err)
 {
 	struct cache_entry *e;
 	unsigned long start_seq, flight;
@@ -133,7 +146,7 @@ cache_get(struct cache *c, const char *key, cache_fetch_fn fetch, void *arg,
 		c->head = e;
 	}
 again:
-	if (cache_fresh(c, e, c->hooks.clock(c->hooks.clock_arg))) {
+	if (cache_fresh_within(e, c->hooks.clock(c->hooks.clock_arg), max_age_ms)) {
 		c->stats.hits++;
 		goto hand_out;
 	}

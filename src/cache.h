@@ -45,6 +45,12 @@ void cache_free(struct cache *c);
  * or the fetch's -errno with *err allocated. */
 int cache_get(struct cache *c, const char *key, cache_fetch_fn fetch,
 	      void *arg, void **val, unsigned long *seq, char **err);
+/* cache_get, with "fresh" meaning fetched less than max_age_ms ago
+ * instead of within the TTL (a caller that must see changes made
+ * elsewhere more often than the TTL, as waits do). */
+int cache_get_within(struct cache *c, const char *key, long long max_age_ms,
+		     cache_fetch_fn fetch, void *arg, void **val,
+		     unsigned long *seq, char **err);
 /* The value held for key without fetching, when it has one that no
  * invalidation has overtaken and that was fetched at most max_age_ms ago:
  * 0 with a new reference in *val, its sequence in *seq (may be NULL) and

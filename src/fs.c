@@ -1,28 +1,45 @@
 /*
- * fs: thin FUSE glue. Dynamic files are opened with direct_io so that a
- * size change between stat and read never truncates what a reader sees.
+ * fs: thin FUSE low-level glue (see libfuse's example/passthrough_ll.c).
+ * Inode numbers come from inode.c, every operation is the vfs call of the
+ * inode's path, and the reply is sent here or, for a wait, later from the
+ * thread that sees the wait end. Dynamic files are opened with direct_io
+ * so that a size change between stat and read never truncates a read.
  */
 #include "fs.h"
+#include "log.h"
 #include "vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#define FS_UNKNOWN_INO 0xffffffffu	/* d_ino of a plain readdir entry */
+
 static struct fs_ctx *
-fs_ctx(void)
+fs_ctx(fuse_req_t req)
 {
-	return fuse_get_context()->private_data;
+	return fuse_req_userdata(req);
+}
+
+static struct vfs_file *
+fs_file(const struct fuse_file_info *fi)
+{
+	return (struct vfs_file *)(uintptr_t)fi->fh;
 }
 
 static void
-fs_fill_stat(const struct fs_ctx *c, const struct vfs_attr *a, struct stat *st)
+fs_fill_stat(const struct fs_ctx *c, const struct vfs_attr *a, uint64_t ino,
+	     struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_mode = (a->is_dir ? S_IFDIR : a->is_link ? S_IFLNK : S_IFREG) | a->mode;
+	st->st_ino = ino;
+	/* umask only takes bits away: a read-only file never gains any */
+	st->st_mode = (a->is_dir ? S_IFDIR : a->is_link ? S_IFLNK : S_IFREG) |
+		      (a->is_link ? a->mode : a->mode & ~c->umask);
 	st->st_nlink = a->is_dir ? 2 : 1;
 	st->st_size = a->size;
 	st->st_uid = c->uid;
@@ -32,247 +49,613 @@ fs_fill_stat(const struct fs_ctx *c, const struct vfs_attr *a, struct stat *st)
 	st->st_mtime = st->st_ctime = st->st_atime = a->mtime;
 }
 
-static void *
-fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+/* The path of ino, or an errno reply sent and 0 returned. */
+static int
+fs_path(fuse_req_t req, fuse_ino_t ino, char *buf)
 {
-	struct fs_ctx *c = fs_ctx();
+	if (inode_path(fs_ctx(req)->inodes, ino, buf, INODE_PATH_MAX) == 0)
+		return 1;
+	fuse_reply_err(req, ENOENT);
+	return 0;
+}
 
-	(void)conn;
-	cfg->entry_timeout = c->kernel_timeout;
-	cfg->attr_timeout = c->kernel_timeout;
-	/* a name that appears must appear at once */
-	cfg->negative_timeout = 0;
-	cfg->direct_io = 0;
-	cfg->hard_remove = 1;
-	/* threads start here, not before fuse_daemonize() forks */
-	if (vfs_start(c->vfs) < 0)
-		fprintf(stderr, "exalsiusfs: could not start the poll thread\n");
-	return c;
+static int
+fs_child(fuse_req_t req, fuse_ino_t parent, const char *name, char *buf)
+{
+	int rc = inode_child_path(fs_ctx(req)->inodes, parent, name, buf,
+				  INODE_PATH_MAX);
+
+	if (rc == 0)
+		return 1;
+	fuse_reply_err(req, -rc);
+	return 0;
 }
 
 static void
-fs_destroy(void *data)
+fs_reply_rc(fuse_req_t req, int rc)
 {
-	struct fs_ctx *c = data;
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+/* An entry for name in parent with attributes a: the inode is looked up
+ * (its count raised) into e. */
+static int
+fs_entry(struct fs_ctx *c, fuse_ino_t parent, const char *name,
+	 const struct vfs_attr *a, struct fuse_entry_param *e)
+{
+	uint64_t ino;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = inode_lookup(c->inodes, parent, name, &ino);
+	if (rc < 0)
+		return rc;
+	e->ino = ino;
+	e->generation = 1;
+	fs_fill_stat(c, a, ino, &e->attr);
+	e->attr_timeout = c->kernel_timeout;
+	e->entry_timeout = c->kernel_timeout;
+	return 0;
+}
+
+/* Reply with the entry of path (name in parent), taking the lookup back
+ * if the kernel never gets the reply. */
+static void
+fs_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+	       const char *path)
+{
+	struct fs_ctx *c = fs_ctx(req);
+	struct fuse_entry_param e;
+	struct vfs_attr a;
+	int rc;
+
+	rc = vfs_getattr(c->vfs, path, &a);
+	if (rc == 0)
+		rc = fs_entry(c, parent, name, &a, &e);
+	if (rc < 0) {
+		fs_reply_rc(req, rc);
+		return;
+	}
+	if (fuse_reply_entry(req, &e) != 0)
+		inode_forget(c->inodes, e.ino, 1);
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+static void
+fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs_ctx *c = userdata;
+
+	(void)conn;
+	/* threads start here, not before fuse_daemonize() forks */
+	if (vfs_start(c->vfs) < 0)
+		log_msg(LOG_LVL_ERR, "could not start the background threads");
+}
+
+static void
+fs_destroy(void *userdata)
+{
+	struct fs_ctx *c = userdata;
 
 	vfs_stop(c->vfs);
 }
 
-static int
-fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+/* ---- names ---------------------------------------------------------------- */
+
+static void
+fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	char path[INODE_PATH_MAX];
+
+	if (fs_child(req, parent, name, path))
+		fs_reply_entry(req, parent, name, path);
+}
+
+static void
+fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inode_forget(fs_ctx(req)->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		inode_forget(fs_ctx(req)->inodes, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fs_ctx(req);
+	char path[INODE_PATH_MAX];
 	struct vfs_attr a;
-	int rc;
-
-	(void)fi;
-	rc = vfs_getattr(fs_ctx()->vfs, path, &a);
-	if (rc == 0)
-		fs_fill_stat(fs_ctx(), &a, st);
-	return rc;
-}
-
-struct fs_dir {
-	void *buf;
-	fuse_fill_dir_t filler;
-	const struct fs_ctx *c;
-};
-
-static int
-fs_dir_fill(void *ctx, const char *name, const struct vfs_attr *a)
-{
-	struct fs_dir *d = ctx;
 	struct stat st;
-
-	fs_fill_stat(d->c, a, &st);
-	return d->filler(d->buf, name, &st, 0, 0);
-}
-
-static int
-fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-	   struct fuse_file_info *fi, enum fuse_readdir_flags flags)
-{
-	struct fs_dir d = { buf, filler, fs_ctx() };
-
-	(void)off;
-	(void)fi;
-	(void)flags;
-	return vfs_readdir(fs_ctx()->vfs, path, fs_dir_fill, &d);
-}
-
-static int
-fs_open(const char *path, struct fuse_file_info *fi)
-{
-	struct vfs_file *f;
 	int rc;
 
-	rc = vfs_open(fs_ctx()->vfs, path, fi->flags, &f);
+	(void)fi;
+	if (!fs_path(req, ino, path))
+		return;
+	rc = vfs_getattr(c->vfs, path, &a);
+	if (rc < 0) {
+		fs_reply_rc(req, rc);
+		return;
+	}
+	fs_fill_stat(c, &a, ino, &st);
+	fuse_reply_attr(req, &st, c->kernel_timeout);
+}
+
+static void
+fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+	   struct fuse_file_info *fi)
+{
+	struct vfs *v = fs_ctx(req)->vfs;
+	char path[INODE_PATH_MAX];
+	int rc = 0;
+
+	if (!fs_path(req, ino, path))
+		return;
+	/* an editor may chmod or chown its temporary file: allowed, ignored */
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+		rc = vfs_chmod(v, path);
+	if (rc == 0 && (to_set & FUSE_SET_ATTR_SIZE))
+		rc = vfs_truncate(v, path, attr->st_size, fi ? fs_file(fi) : NULL);
+	/* touch(1) on an existing file succeeds; times are the mount's own */
 	if (rc < 0)
-		return rc;
+		fs_reply_rc(req, rc);
+	else
+		fs_getattr(req, ino, fi);
+}
+
+static void
+fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char path[INODE_PATH_MAX], buf[INODE_PATH_MAX];
+	int rc;
+
+	if (!fs_path(req, ino, path))
+		return;
+	rc = vfs_readlink(fs_ctx(req)->vfs, path, buf, sizeof(buf));
+	if (rc < 0)
+		fs_reply_rc(req, rc);
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+static void
+fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	char path[INODE_PATH_MAX];
+	int rc;
+
+	(void)mode;
+	if (!fs_child(req, parent, name, path))
+		return;
+	rc = vfs_mkdir(fs_ctx(req)->vfs, path);
+	if (rc < 0)
+		fs_reply_rc(req, rc);
+	else
+		fs_reply_entry(req, parent, name, path);
+}
+
+static void
+fs_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
+{
+	struct fs_ctx *c = fs_ctx(req);
+	char path[INODE_PATH_MAX];
+	int rc;
+
+	if (!fs_child(req, parent, name, path))
+		return;
+	rc = dir ? vfs_rmdir(c->vfs, path) : vfs_unlink(c->vfs, path);
+	if (rc == 0)
+		inode_unlink(c->inodes, parent, name);
+	fs_reply_rc(req, rc);
+}
+
+static void
+fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs_remove(req, parent, name, 0);
+}
+
+static void
+fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs_remove(req, parent, name, 1);
+}
+
+static void
+fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+	  fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct fs_ctx *c = fs_ctx(req);
+	char from[INODE_PATH_MAX], to[INODE_PATH_MAX];
+	int rc;
+
+	if (!fs_child(req, parent, name, from) || !fs_child(req, newparent, newname, to))
+		return;
+	if (flags) {
+		fuse_reply_err(req, EINVAL);	/* no RENAME_EXCHANGE / NOREPLACE */
+		return;
+	}
+	rc = vfs_rename(c->vfs, from, to);
+	if (rc == 0)
+		inode_rename(c->inodes, parent, name, newparent, newname);
+	fs_reply_rc(req, rc);
+}
+
+static void
+fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	char path[INODE_PATH_MAX];
+
+	(void)newparent;
+	(void)newname;
+	if (fs_path(req, ino, path))
+		fs_reply_rc(req, vfs_refuse(fs_ctx(req)->vfs, path));
+}
+
+static void
+fs_refuse_new(fuse_req_t req)
+{
+	fuse_reply_err(req, vfs_is_ro(fs_ctx(req)->vfs) ? EROFS : EPERM);
+}
+
+static void
+fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fs_refuse_new(req);
+}
+
+static void
+fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	 dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fs_refuse_new(req);
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static void
+fs_set_open(struct fuse_file_info *fi, struct vfs_file *f)
+{
 	fi->fh = (uint64_t)(uintptr_t)f;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	/* close(2) of a reader has nothing to report: spare the round trip */
 	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
-	return 0;
 }
 
-static struct vfs_file *
-fs_file(struct fuse_file_info *fi)
+/* An open that waits (wait/STATE): the request and its file info, kept
+ * until the wait ends. */
+struct fs_wait {
+	fuse_req_t req;
+	struct fuse_file_info fi;
+	struct fs_ctx *c;
+};
+
+static void
+fs_wait_done(void *arg, int rc, struct vfs_file *f)
 {
-	return (struct vfs_file *)(uintptr_t)fi->fh;
+	struct fs_wait *w = arg;
+
+	if (rc < 0) {
+		fuse_reply_err(w->req, -rc);
+	} else {
+		fs_set_open(&w->fi, f);
+		if (fuse_reply_open(w->req, &w->fi) != 0)
+			vfs_release(w->c->vfs, f);
+	}
+	free(w);
 }
 
-static int
-fs_read(const char *path, char *buf, size_t size, off_t off,
-	struct fuse_file_info *fi)
+static void
+fs_wait_interrupted(fuse_req_t req, void *data)
 {
-	(void)path;
-	return vfs_read(fs_ctx()->vfs, fs_file(fi), buf, size, off);
+	struct fs_ctx *c = data;
+
+	vfs_wait_cancel(c->vfs, req);
 }
 
-static int
-fs_write(const char *path, const char *buf, size_t size, off_t off,
-	 struct fuse_file_info *fi)
+static void
+fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)path;
-	return vfs_write(fs_ctx()->vfs, fs_file(fi), buf, size, off);
-}
-
-static int
-fs_flush(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	return vfs_flush(fs_ctx()->vfs, fs_file(fi));
-}
-
-static int
-fs_release(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	vfs_release(fs_ctx()->vfs, fs_file(fi));
-	return 0;
-}
-
-static int
-fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
-{
-	return vfs_truncate(fs_ctx()->vfs, path, size, fi ? fs_file(fi) : NULL);
-}
-
-static int
-fs_mkdir(const char *path, mode_t mode)
-{
-	(void)mode;
-	return vfs_mkdir(fs_ctx()->vfs, path);
-}
-
-static int
-fs_rmdir(const char *path)
-{
-	return vfs_rmdir(fs_ctx()->vfs, path);
-}
-
-static int
-fs_unlink(const char *path)
-{
-	return vfs_unlink(fs_ctx()->vfs, path);
-}
-
-static int
-fs_rename(const char *from, const char *to, unsigned int flags)
-{
-	if (flags)
-		return -EINVAL;	/* no RENAME_EXCHANGE / NOREPLACE */
-	return vfs_rename(fs_ctx()->vfs, from, to);
-}
-
-static int
-fs_readlink(const char *path, char *buf, size_t size)
-{
-	return vfs_readlink(fs_ctx()->vfs, path, buf, size);
-}
-
-static int
-fs_poll(const char *path, struct fuse_file_info *fi, struct fuse_pollhandle *ph,
-	unsigned *reventsp)
-{
-	(void)path;
-	return vfs_poll(fs_ctx()->vfs, fs_file(fi), ph, reventsp);
-}
-
-static int
-fs_link(const char *from, const char *to)
-{
-	(void)to;
-	return vfs_refuse(fs_ctx()->vfs, from);
-}
-
-static int
-fs_symlink(const char *target, const char *path)
-{
-	(void)target;
-	(void)path;
-	return vfs_is_ro(fs_ctx()->vfs) ? -EROFS : -EPERM;
-}
-
-static int
-fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)mode;
-	(void)fi;
-	return vfs_chmod(fs_ctx()->vfs, path);
-}
-
-static int
-fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return vfs_chmod(fs_ctx()->vfs, path);
-}
-
-static int
-fs_utimens(const char *path, const struct timespec tv[2],
-	   struct fuse_file_info *fi)
-{
-	struct vfs_attr a;
-
-	(void)tv;
-	(void)fi;
-	/* touch(1) on an existing file succeeds; times are the mount's own */
-	return vfs_getattr(fs_ctx()->vfs, path, &a);
-}
-
-static int
-fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
+	struct fs_ctx *c = fs_ctx(req);
+	char path[INODE_PATH_MAX];
 	struct vfs_file *f;
+	struct fs_wait *w;
+	int rc;
+
+	if (!fs_path(req, ino, path))
+		return;
+	w = malloc(sizeof(*w));
+	if (!w) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	*w = (struct fs_wait){ .req = req, .fi = *fi, .c = c };
+	rc = vfs_wait_begin(c->vfs, path, fi->flags, req, fs_wait_done, w);
+	if (rc > 0) {
+		/* answered later; Ctrl-C ends it (may call back at once) */
+		fuse_req_interrupt_func(req, fs_wait_interrupted, c);
+		vfs_wait_arm(c->vfs, req);
+		return;
+	}
+	free(w);
+	if (rc == 0)
+		rc = vfs_open(c->vfs, path, fi->flags, &f);
+	if (rc < 0) {
+		fs_reply_rc(req, rc);
+		return;
+	}
+	fs_set_open(fi, f);
+	if (fuse_reply_open(req, fi) != 0)
+		vfs_release(c->vfs, f);
+}
+
+static void
+fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	  struct fuse_file_info *fi)
+{
+	struct fs_ctx *c = fs_ctx(req);
+	char path[INODE_PATH_MAX];
+	struct fuse_entry_param e;
+	struct vfs_file *f;
+	struct vfs_attr a;
 	int rc;
 
 	(void)mode;
+	if (!fs_child(req, parent, name, path))
+		return;
 	/* only editors' temporary files in drafts; elsewhere EPERM */
-	rc = vfs_create(fs_ctx()->vfs, path, fi->flags, &f);
+	rc = vfs_create(c->vfs, path, fi->flags, &f);
+	if (rc < 0) {
+		fs_reply_rc(req, rc);
+		return;
+	}
+	rc = vfs_getattr(c->vfs, path, &a);
+	if (rc == 0)
+		rc = fs_entry(c, parent, name, &a, &e);
+	if (rc < 0) {
+		vfs_release(c->vfs, f);
+		fs_reply_rc(req, rc);
+		return;
+	}
+	fs_set_open(fi, f);
+	fi->noflush = 0;
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		inode_forget(c->inodes, e.ino, 1);
+		vfs_release(c->vfs, f);
+	}
+}
+
+static void
+fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	struct fuse_file_info *fi)
+{
+	char *buf = malloc(size ? size : 1);
+	int n;
+
+	(void)ino;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = vfs_read(fs_ctx(req)->vfs, fs_file(fi), buf, size, off);
+	if (n < 0)
+		fs_reply_rc(req, n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void
+fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+	 off_t off, struct fuse_file_info *fi)
+{
+	int n;
+
+	(void)ino;
+	n = vfs_write(fs_ctx(req)->vfs, fs_file(fi), buf, size, off);
+	if (n < 0)
+		fs_reply_rc(req, n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void
+fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_reply_rc(req, vfs_flush(fs_ctx(req)->vfs, fs_file(fi)));
+}
+
+static void
+fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	vfs_release(fs_ctx(req)->vfs, fs_file(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+	struct fuse_pollhandle *ph)
+{
+	unsigned revents = 0;
+	int rc;
+
+	(void)ino;
+	rc = vfs_poll(fs_ctx(req)->vfs, fs_file(fi), ph, &revents);
 	if (rc < 0)
-		return rc;
-	fi->fh = (uint64_t)(uintptr_t)f;
-	fi->direct_io = 1;
-	return 0;
+		fs_reply_rc(req, rc);
+	else
+		fuse_reply_poll(req, revents);
+}
+
+/* ---- directories ---------------------------------------------------------- */
+
+/* A directory's entries, taken whole at opendir: readdir continues from
+ * an offset into it, so a listing is one consistent snapshot. */
+struct fs_dirent {
+	char *name;
+	struct vfs_attr a;
+};
+
+struct fs_dir {
+	size_t n, cap;
+	struct fs_dirent *v;
+};
+
+static void
+fs_dir_free(struct fs_dir *d)
+{
+	for (size_t i = 0; d && i < d->n; i++)
+		free(d->v[i].name);
+	if (d)
+		free(d->v);
+	free(d);
 }
 
 static int
-fs_mknod(const char *path, mode_t mode, dev_t dev)
+fs_dir_fill(void *ctx, const char *name, const struct vfs_attr *a)
 {
-	(void)mode;
-	(void)dev;
-	(void)path;
-	return vfs_is_ro(fs_ctx()->vfs) ? -EROFS : -EPERM;
+	struct fs_dir *d = ctx;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct fs_dirent *nv = realloc(d->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return 1;
+		d->v = nv;
+		d->cap = cap;
+	}
+	d->v[d->n].name = strdup(name);
+	if (!d->v[d->n].name)
+		return 1;
+	d->v[d->n].a = *a;
+	d->n++;
+	return 0;
 }
+
+static void
+fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	char path[INODE_PATH_MAX];
+	struct fs_dir *d;
+	int rc;
+
+	if (!fs_path(req, ino, path))
+		return;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = vfs_readdir(fs_ctx(req)->vfs, path, fs_dir_fill, d);
+	if (rc < 0) {
+		fs_dir_free(d);
+		fs_reply_rc(req, rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0)
+		fs_dir_free(d);
+}
+
+static int
+fs_is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+static void
+fs_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi, int plus)
+{
+	struct fs_ctx *c = fs_ctx(req);
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1);
+	size_t pos = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = off < 0 ? 0 : (size_t)off; i < d->n; i++) {
+		const struct fs_dirent *de = &d->v[i];
+		size_t need;
+
+		if (plus) {
+			struct fuse_entry_param e = { 0 };
+
+			/* . and .. make no dentries and take no lookup */
+			if (fs_is_dot(de->name))
+				fs_fill_stat(c, &de->a, FS_UNKNOWN_INO, &e.attr);
+			else if (fs_entry(c, ino, de->name, &de->a, &e) < 0)
+				break;
+			need = fuse_add_direntry_plus(req, buf + pos, size - pos,
+						      de->name, &e, (off_t)i + 1);
+			if (need > size - pos) {
+				if (e.ino)
+					inode_forget(c->inodes, e.ino, 1);
+				break;
+			}
+		} else {
+			struct stat st;
+
+			fs_fill_stat(c, &de->a, FS_UNKNOWN_INO, &st);
+			need = fuse_add_direntry(req, buf + pos, size - pos,
+						 de->name, &st, (off_t)i + 1);
+			if (need > size - pos)
+				break;
+		}
+		pos += need;
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void
+fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	   struct fuse_file_info *fi)
+{
+	fs_readdir_common(req, ino, size, off, fi, 0);
+}
+
+static void
+fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	       struct fuse_file_info *fi)
+{
+	fs_readdir_common(req, ino, size, off, fi, 1);
+}
+
+static void
+fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_dir_free((struct fs_dir *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- hooks for the vfs ---------------------------------------------------- */
 
 void
 fs_poll_notify(void *ph)
 {
-	fuse_notify_poll(ph);
+	fuse_lowlevel_notify_poll(ph);
 	fuse_pollhandle_destroy(ph);
 }
 
@@ -283,41 +666,49 @@ fs_poll_destroy(void *ph)
 }
 
 void
-fs_invalidate(const char *path)
+fs_invalidate(void *arg, const char *path)
 {
-	/* only attributes: contents are read with direct I/O anyway; a path
-	 * the kernel does not know is simply not cached */
-	fuse_invalidate_path(fuse_get_context()->fuse, path);
+	struct fs_ctx *c = arg;
+	uint64_t ino = inode_find(c->inodes, path);
+
+	/* attributes and cached pages; a path the kernel does not hold is
+	 * not cached anywhere */
+	if (ino && c->se)
+		fuse_lowlevel_notify_inval_inode(c->se, ino, 0, 0);
 }
 
-int
-fs_interrupted(void)
-{
-	return fuse_interrupted();
-}
-
-const struct fuse_operations fs_ops = {
+static const struct fuse_lowlevel_ops fs_ops = {
 	.init = fs_init,
 	.destroy = fs_destroy,
-	.readlink = fs_readlink,
-	.poll = fs_poll,
+	.lookup = fs_lookup,
+	.forget = fs_forget,
+	.forget_multi = fs_forget_multi,
 	.getattr = fs_getattr,
-	.readdir = fs_readdir,
+	.setattr = fs_setattr,
+	.readlink = fs_readlink,
+	.mknod = fs_mknod,
+	.mkdir = fs_mkdir,
+	.unlink = fs_unlink,
+	.rmdir = fs_rmdir,
+	.symlink = fs_symlink,
+	.rename = fs_rename,
+	.link = fs_link,
 	.open = fs_open,
 	.read = fs_read,
 	.write = fs_write,
 	.flush = fs_flush,
 	.release = fs_release,
-	.truncate = fs_truncate,
-	.mkdir = fs_mkdir,
-	.rmdir = fs_rmdir,
-	.unlink = fs_unlink,
-	.rename = fs_rename,
-	.link = fs_link,
-	.symlink = fs_symlink,
-	.chmod = fs_chmod,
-	.chown = fs_chown,
-	.utimens = fs_utimens,
+	.opendir = fs_opendir,
+	.readdir = fs_readdir,
+	.readdirplus = fs_readdirplus,
+	.releasedir = fs_releasedir,
 	.create = fs_create,
-	.mknod = fs_mknod,
+	.poll = fs_poll,
 };
+
+struct fuse_session *
+fs_session_new(struct fuse_args *args, struct fs_ctx *c)
+{
+	c->se = fuse_session_new(args, &fs_ops, sizeof(fs_ops), c);
+	return c->se;
+}

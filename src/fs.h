@@ -1,31 +1,36 @@
 /*
- * fs: the FUSE callbacks. Each one turns its arguments into one vfs call
- * and its result into a reply; no policy lives here.
+ * fs: the FUSE low-level callbacks. Each one maps its inode to a path
+ * (inode.h), makes one vfs call and turns the result into a reply; no
+ * policy lives here. Replies to waits are sent later, from the thread
+ * that sees the wait end (see vfs.h, vfs_open_wait).
  */
 #ifndef EXFS_FS_H
 #define EXFS_FS_H
 
 #define FUSE_USE_VERSION 312
-#include <fuse.h>
+#include <fuse_lowlevel.h>
+
+#include "inode.h"
 
 /* Mount-wide settings the callbacks need besides the vfs. */
 struct fs_ctx {
 	struct vfs *vfs;
+	struct inode_table *inodes;
+	struct fuse_session *se;	/* set before the loop starts */
 	uid_t uid;
 	gid_t gid;
+	mode_t umask;			/* bits taken away from every mode */
 	double kernel_timeout;	/* entry/attr caching in the kernel, seconds;
 				 * what this mount changes is invalidated */
 };
 
-/* The operations table; private_data must be a struct fs_ctx. */
-extern const struct fuse_operations fs_ops;
+/* A session serving c (borrowed; c->se is set too), or NULL. */
+struct fuse_session *fs_session_new(struct fuse_args *args, struct fs_ctx *c);
 
 /* Hooks for the vfs (see struct vfs_cfg): wake a poller, drop a poll
- * handle, and ask whether the current request was interrupted. */
+ * handle, drop what the kernel caches of a path (arg: the fs_ctx). */
 void fs_poll_notify(void *ph);
 void fs_poll_destroy(void *ph);
-int fs_interrupted(void);
-/* Drop the kernel's cached attributes of path (from within a request). */
-void fs_invalidate(const char *path);
+void fs_invalidate(void *arg, const char *path);
 
 #endif

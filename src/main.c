@@ -36,6 +36,9 @@ struct options {
 	int retries;
 	int max_stale;
 	int wait_timeout;
+	int umask;		/* bits taken from every mode (-o umask=OCTAL) */
+	int uid;		/* owner shown (-1: who mounted) */
+	int gid;
 	int ro;
 	int allow_other;
 	int foreground;
@@ -60,6 +63,9 @@ static const struct fuse_opt main_opts[] = {
 	OPT("retries=%d", retries),
 	OPT("max_stale=%d", max_stale),
 	OPT("wait_timeout=%d", wait_timeout),
+	OPT("umask=%o", umask),
+	OPT("uid=%d", uid),
+	OPT("gid=%d", gid),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("-f", KEY_FG),
@@ -203,15 +209,15 @@ main_cred(const struct options *o)
 	return c;
 }
 
-/* Mount and serve until unmounted; the exit status. What fuse_main does,
- * except that a connection the kernel aborted (a lazy unmount while
- * requests were in flight) counts as a clean end. */
+/* Mount and serve until unmounted; the exit status. A connection the
+ * kernel aborted (a lazy unmount while requests were in flight) counts as
+ * a clean end. */
 static int
 main_run(struct fuse_args *args, struct fs_ctx *ctx)
 {
 	struct fuse_cmdline_opts co = { 0 };
 	struct fuse_loop_config *lc = NULL;
-	struct fuse *f = NULL;
+	struct fuse_session *se = NULL;
 	int rc = 1, res;
 
 	if (fuse_parse_cmdline(args, &co) != 0)
@@ -220,16 +226,15 @@ main_run(struct fuse_args *args, struct fs_ctx *ctx)
 		fprintf(stderr, "exalsiusfs: no mountpoint given (see --help)\n");
 		goto out;
 	}
-	f = fuse_new(args, &fs_ops, sizeof(fs_ops), ctx);
-	if (!f)
+	se = fs_session_new(args, ctx);
+	if (!se)
 		goto out;
-	if (fuse_mount(f, co.mountpoint) != 0)
+	if (fuse_session_mount(se, co.mountpoint) != 0)
 		goto out_destroy;
-	if (fuse_daemonize(co.foreground) != 0 ||
-	    fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+	if (fuse_daemonize(co.foreground) != 0 || fuse_set_signal_handlers(se) != 0)
 		goto out_unmount;
 	if (co.singlethread) {
-		res = fuse_loop(f);
+		res = fuse_session_loop(se);
 	} else {
 		lc = fuse_loop_cfg_create();
 		if (!lc)
@@ -237,7 +242,7 @@ main_run(struct fuse_args *args, struct fs_ctx *ctx)
 		fuse_loop_cfg_set_clone_fd(lc, co.clone_fd);
 		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
 		fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads < 64 ? co.max_idle_threads : 16);
-		res = fuse_loop_mt(f, lc);
+		res = fuse_session_loop_mt(se, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
 	if (res == -ECONNABORTED || res == ECONNABORTED) {
@@ -246,11 +251,12 @@ main_run(struct fuse_args *args, struct fs_ctx *ctx)
 	}
 	rc = res == 0 ? 0 : 8;
 out_signals:
-	fuse_remove_signal_handlers(fuse_get_session(f));
+	fuse_remove_signal_handlers(se);
 out_unmount:
-	fuse_unmount(f);
+	fuse_session_unmount(se);
 out_destroy:
-	fuse_destroy(f);
+	fuse_session_destroy(se);
+	ctx->se = NULL;
 out:
 	free(co.mountpoint);
 	return rc;
@@ -261,7 +267,8 @@ main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { .cache_ttl = 10, .timeout = 30, .retries = 2,
-			     .max_stale = 300, .wait_timeout = 600 };
+			     .max_stale = 300, .wait_timeout = 600,
+			     .uid = -1, .gid = -1 };
 	struct rlimit nocore = { 0, 0 };
 	struct http_cfg hc = { 0 };
 	struct fs_ctx ctx = { 0 };
@@ -285,7 +292,7 @@ main(int argc, char *argv[])
 	if (o.help) {
 		main_usage(argv[0]);
 		fuse_cmdline_help();
-		fuse_lib_help(&args);
+		fuse_lowlevel_help();
 		rc = 0;
 		goto out;
 	}
@@ -334,17 +341,23 @@ main(int argc, char *argv[])
 	vc.ro = o.ro;
 	vc.max_stale_ms = (long long)o.max_stale * 1000;
 	vc.wait_timeout_ms = (long long)o.wait_timeout * 1000;
-	vc.interrupted = fs_interrupted;
 	vc.poll_notify = fs_poll_notify;
 	vc.poll_destroy = fs_poll_destroy;
 	vc.invalidate = fs_invalidate;
+	vc.invalidate_arg = &ctx;
 	ctx.vfs = vfs_new(&vc, h);
 	if (!ctx.vfs) {
 		fprintf(stderr, "exalsiusfs: out of memory\n");
 		goto cleanup;
 	}
-	ctx.uid = getuid();
-	ctx.gid = getgid();
+	ctx.inodes = inode_table_new();
+	if (!ctx.inodes) {
+		fprintf(stderr, "exalsiusfs: out of memory\n");
+		goto cleanup;
+	}
+	ctx.uid = o.uid >= 0 ? (uid_t)o.uid : getuid();
+	ctx.gid = o.gid >= 0 ? (gid_t)o.gid : getgid();
+	ctx.umask = (mode_t)(o.umask & 0777);
 	/* the kernel may keep entries and attributes for a second (or the
 	 * TTL if shorter); contents are never cached (direct I/O) */
 	ctx.kernel_timeout = o.cache_ttl < 1 ? 0 : 1.0;
@@ -355,6 +368,7 @@ main(int argc, char *argv[])
 	rc = main_run(&args, &ctx);
 cleanup:
 	vfs_free(ctx.vfs);
+	inode_table_free(ctx.inodes);
 	http_free(h);
 	curl_global_cleanup();
 out:

@@ -172,8 +172,9 @@ vfs_set_error(struct vfs *v, const char *id, const char *msg)
 /* Fill n->cur: the listing's data, or a fresher describe after a change
  * made through this mount. The first read after the change waits for the
  * describe; later ones take it as held (a list refresh supersedes it). A
- * describe that fails transiently leaves the listing's data in place: the
- * failure is in the error file, and status stays readable. */
+ * describe that fails transiently leaves the listing's data in place
+ * (unless max_stale=0): the failure is in the error file, and status
+ * stays readable. */
 static int
 vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 {
@@ -196,7 +197,8 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 			err ? err : strerror(-rc));
 		vfs_set_error(v, n->ent->ws->id, err ? err : strerror(-rc));
 		free(err);
-		return vfs_transient_errno(rc) ? 0 : rc;
+		/* with max_stale=0 nothing older is ever served */
+		return vfs_transient_errno(rc) && v->max_stale_ms > 0 ? 0 : rc;
 	}
 	n->one = val;
 	if (n->one->n == 1)
@@ -204,18 +206,24 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 	return 0;
 }
 
-/* A state name a wait file may have: an upper-case word. */
+/* A state a wait file may name: a workspace_status of the published
+ * spec, or one the API shows now for any workspace (so a status the API
+ * adds later can be waited on once it is in use). Anything else is
+ * ENOENT at lookup: a typo never blocks. */
 static int
-vfs_state_name(const char *s)
+vfs_state_name(const struct snap *list, const char *s)
 {
-	size_t n = strlen(s);
+	static const char *const known[] = {
+		"PENDING", "RUNNING", "STOPPED", "DELETED", "FAILED",
+	};
 
-	if (n == 0 || n > 32)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isupper((unsigned char)s[i]) && s[i] != '_')
-			return 0;
-	return 1;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(s, known[i]) == 0)
+			return 1;
+	for (size_t i = 0; list && i < list->n; i++)
+		if (strcmp(list->v[i].ws->status, s) == 0)
+			return 1;
+	return 0;
 }
 
 /* The children of a workspace or draft directory. */
@@ -239,7 +247,7 @@ vfs_resolve_child(struct node *n, const struct path_parts *pp)
 		n->kind = NODE_WAITDIR;
 		if (pp->kind == PATH_FILE)
 			return 0;
-		if (!vfs_state_name(pp->leaf))
+		if (!vfs_state_name(n->list, pp->leaf))
 			return -ENOENT;
 		n->kind = NODE_WAIT;
 		memcpy(n->leaf, pp->leaf, strlen(pp->leaf) + 1);
@@ -438,10 +446,10 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	v->wait_interval_ms = cfg->wait_interval_ms > 0 ? cfg->wait_interval_ms : 1000;
 	v->clock = cfg->clock;
 	v->clock_arg = cfg->clock_arg;
-	v->interrupted = cfg->interrupted;
 	v->poll_notify = cfg->poll_notify;
 	v->poll_destroy = cfg->poll_destroy;
 	v->invalidate = cfg->invalidate;
+	v->invalidate_arg = cfg->invalidate_arg;
 	v->http = h;
 	v->started = time(NULL);
 	pthread_mutex_init(&v->mu, NULL);
@@ -746,11 +754,6 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 		rc = -EACCES;
 		goto out;
 	}
-	if (n.kind == NODE_WAIT) {
-		rc = wait_for_state(v, n.ent->dirname, n.ent->ws->id, n.leaf);
-		if (rc < 0)
-			goto out;
-	}
 	f = vfs_file_new(v, &n, path);
 	if (!f) {
 		rc = -ENOMEM;
@@ -859,10 +862,10 @@ vfs_invalidate_siblings(struct vfs *v, const char *path)
 		if (strcmp(name, slash + 1) == 0 || f == WS_FILE_WAIT)
 			continue;
 		snprintf(buf, sizeof(buf), "%.*s/%s", dlen, path, name);
-		v->invalidate(buf);
+		v->invalidate(v->invalidate_arg, buf);
 	}
 	snprintf(buf, sizeof(buf), "%.*s", dlen, path);
-	v->invalidate(buf);
+	v->invalidate(v->invalidate_arg, buf);
 }
 
 static int
@@ -1147,6 +1150,7 @@ vfs_rmdir(struct vfs *v, const char *path)
 	}
 	log_msg(LOG_LVL_INFO, "workspace %s (%s) deleted", n.ent->dirname,
 		n.ent->ws->id);
+	wait_end_ws(v, n.ent->ws->id, -ENOENT);
 	vfs_set_error(v, n.ent->ws->id, NULL);
 	t = calloc(1, sizeof(*t));
 	if (t && (t->id = strdup(n.ent->ws->id)) != NULL &&

@@ -25,10 +25,11 @@ struct vfs_cfg {
 	long long wait_interval_ms;	/* and asks the API this often (0: 1 s) */
 	cache_clock_fn clock;	/* NULL: monotonic */
 	void *clock_arg;
-	int (*interrupted)(void);	/* has the caller given up? (may be NULL) */
 	void (*poll_notify)(void *ph);	/* wake a poller and free ph (NULL: no poll) */
 	void (*poll_destroy)(void *ph);	/* free ph without waking */
-	void (*invalidate)(const char *path);	/* drop the kernel's cached attributes */
+	/* drop what the kernel caches of path (may be NULL) */
+	void (*invalidate)(void *arg, const char *path);
+	void *invalidate_arg;
 };
 
 struct vfs_attr {
@@ -65,6 +66,22 @@ int vfs_readlink(struct vfs *v, const char *path, char *buf, size_t size);
 /* poll(2): *revents now; ph (may be NULL) is kept to be woken when a
  * status file's content changes, as sysfs does (POLLPRI | POLLERR). */
 int vfs_poll(struct vfs *v, struct vfs_file *f, void *ph, unsigned *revents);
+/*
+ * Waiting for a state: opening <ws>/wait/STATE answers once the workspace
+ * is in STATE, and holds no thread meanwhile. vfs_wait_begin returns 0
+ * when path is not a wait file opened for reading (open it with vfs_open),
+ * -errno when it cannot be waited on, and 1 when a wait was registered
+ * under key (the caller's request): done(arg, rc, f) is then called exactly
+ * once, from another thread, with an open handle or -errno (ENOENT when
+ * the workspace is deleted, EIO when it FAILED, ETIMEDOUT at wait_timeout,
+ * EINTR when cancelled). The wait starts with vfs_wait_arm; vfs_wait_cancel
+ * (an interrupt) may come before or after it, or after done.
+ */
+typedef void (*vfs_wait_done_fn)(void *arg, int rc, struct vfs_file *f);
+int vfs_wait_begin(struct vfs *v, const char *path, int flags, const void *key,
+		   vfs_wait_done_fn done, void *arg);
+void vfs_wait_arm(struct vfs *v, const void *key);
+void vfs_wait_cancel(struct vfs *v, const void *key);
 int vfs_unlink(struct vfs *v, const char *path);
 int vfs_rename(struct vfs *v, const char *from, const char *to);
 /* chmod/chown: refused on virtual files, ignored on temporary files. */

@@ -199,7 +199,7 @@ dot_render_stats(struct vfs *v)
 	struct http_stats hs;
 	struct cache_stats cs;
 	unsigned long total = 0, stale;
-	size_t nws = 0, ndrafts = 0;
+	size_t nws = 0, ndrafts = 0, nwaiters = 0, npollers = 0;
 	time_t last = 0;
 	char *buf = NULL;
 	size_t len = 0;
@@ -215,6 +215,10 @@ dot_render_stats(struct vfs *v)
 	}
 	for (struct draft *d = v->drafts; d; d = d->next)
 		ndrafts++;
+	for (struct vfs_waiter *w = v->waiters; w; w = w->next)
+		nwaiters++;
+	for (struct vfs_poller *p = v->pollers; p; p = p->next)
+		npollers++;
 	pthread_mutex_unlock(&v->mu);
 	fp = open_memstream(&buf, &len);
 	if (!fp)
@@ -237,6 +241,7 @@ dot_render_stats(struct vfs *v)
 		hs.lat_p50_ms, hs.lat_p99_ms);
 	fprintf(fp, "last_list_refresh %lld\n", (long long)last);
 	fprintf(fp, "workspaces %zu\ndrafts %zu\n", nws, ndrafts);
+	fprintf(fp, "waiters %zu\npollers %zu\n", nwaiters, npollers);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;

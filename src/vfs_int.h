@@ -81,6 +81,24 @@ struct vfs_pin {
 
 #define VFS_NAME_GRACE_MS 60000
 
+/* An open of wait/STATE, answered when the state is reached. */
+enum waiter_state { WAITER_PREPARING, WAITER_CANCELLED, WAITER_WAITING };
+
+struct vfs_waiter {
+	struct vfs_waiter *next;
+	const void *key;		/* the caller's request */
+	unsigned long long wseq;	/* unique, as keys may be reused */
+	char *path;			/* the wait file, opened at the end */
+	int flags;
+	char *id;
+	char *dirname;
+	char *state;
+	long long deadline_ms;
+	enum waiter_state st;
+	vfs_wait_done_fn done;
+	void *arg;
+};
+
 /* A poll(2) on a status file waiting for the status to change. */
 struct vfs_poller {
 	struct vfs_poller *next;
@@ -99,10 +117,10 @@ struct vfs {
 	long long wait_interval_ms;
 	cache_clock_fn clock;
 	void *clock_arg;
-	int (*interrupted)(void);
 	void (*poll_notify)(void *ph);	/* wake the poller, free ph */
 	void (*poll_destroy)(void *ph);	/* free ph without waking */
-	void (*invalidate)(const char *path);
+	void (*invalidate)(void *arg, const char *path);
+	void *invalidate_arg;
 	struct http *http;
 	struct cache *cache;
 	struct cache *tpl_cache;
@@ -120,6 +138,9 @@ struct vfs {
 	unsigned long stale_serves;	/* guarded by mu */
 	unsigned long pruned_seq;	/* guarded by mu */
 	struct vfs_poller *pollers;	/* guarded by mu */
+	struct vfs_waiter *waiters;	/* guarded by mu */
+	unsigned long long wait_seq;	/* guarded by mu */
+	int wait_kick;			/* guarded by mu: check waiters now */
 	pthread_cond_t poll_cv;		/* with mu: wakes the poll thread */
 	int poll_stop;			/* guarded by mu: threads end */
 	pthread_cond_t refresh_cv;	/* with mu: wakes the refresher */
@@ -193,6 +214,9 @@ int vfs_fetch_one(void *arg, const char *key, void **val, char **err);
 enum vfs_want { VFS_WANT_HELD, VFS_WANT_OPEN };
 int vfs_list_want(struct vfs *v, enum vfs_want want, struct snap **out,
 		  unsigned long *seq);
+/* A listing fetched at most max_age_ms ago, asking the API if need be. */
+int vfs_list_within(struct vfs *v, long long max_age_ms, struct snap **out,
+		    unsigned long *seq);
 /* The background refresher (stale-while-refreshing). */
 int list_start(struct vfs *v);
 void list_stop(struct vfs *v);
@@ -256,8 +280,8 @@ char *dot_render_tsv(struct vfs *v);
 int dot_write_ctl(struct vfs *v, const char *buf, size_t size);
 
 /* vfs_wait.c: waiting for a state, and poll(2) on status */
-int wait_for_state(struct vfs *v, const char *dirname, const char *id,
-		   const char *state);
+/* End every wait on workspace id with rc (it was deleted: -ENOENT). */
+void wait_end_ws(struct vfs *v, const char *id, int rc);
 int wait_start(struct vfs *v);
 void wait_stop(struct vfs *v);
 /* Register (or replace) the poll handle of an open status file. */

@@ -145,7 +145,8 @@ list_pause_ms(const struct vfs *v)
  * transiently, the last listing is served for up to max_stale, and the
  * refresh is retried at most once per max(ttl, 1 s). */
 static int
-list_fetch_now(struct vfs *v, long long now, struct snap **out, unsigned long *seq)
+list_fetch_now(struct vfs *v, long long now, long long max_age, struct snap **out,
+	       unsigned long *seq)
 {
 	long long pause = list_pause_ms(v);
 	void *val = NULL;
@@ -160,7 +161,8 @@ list_fetch_now(struct vfs *v, long long now, struct snap **out, unsigned long *s
 	}
 	pthread_mutex_unlock(&v->mu);
 
-	rc = cache_get(v->cache, VFS_LIST_KEY, vfs_fetch_list, v, &val, seq, &err);
+	rc = cache_get_within(v->cache, VFS_LIST_KEY, max_age, vfs_fetch_list, v,
+			      &val, seq, &err);
 	if (rc < 0) {
 		struct snap *stale = NULL;
 
@@ -242,7 +244,7 @@ list_refresher(void *arg)
 		}
 		v->refresh_wanted = 0;
 		pthread_mutex_unlock(&v->mu);
-		if (list_fetch_now(v, vfs_now_ms(v), &s, &seq) == 0)
+		if (list_fetch_now(v, vfs_now_ms(v), v->ttl_ms, &s, &seq) == 0)
 			snap_unref(s);
 		pthread_mutex_lock(&v->mu);
 	}
@@ -305,7 +307,14 @@ vfs_list_want(struct vfs *v, enum vfs_want want, struct snap **out,
 		}
 		snap_unref(val);
 	}
-	return list_fetch_now(v, now, out, seq);
+	return list_fetch_now(v, now, v->ttl_ms, out, seq);
+}
+
+int
+vfs_list_within(struct vfs *v, long long max_age_ms, struct snap **out,
+		unsigned long *seq)
+{
+	return list_fetch_now(v, vfs_now_ms(v), max_age_ms, out, seq);
 }
 
 int
