@@ -19,6 +19,9 @@
 
 #define FS_UNKNOWN_INO 0xffffffffu	/* d_ino of a plain readdir entry */
 
+static void fs_notifier_start(struct fs_ctx *c);
+static void fs_notifier_stop(struct fs_ctx *c);
+
 static struct fs_ctx *
 fs_ctx(fuse_req_t req)
 {
@@ -129,6 +132,7 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 
 	(void)conn;
 	/* threads start here, not before fuse_daemonize() forks */
+	fs_notifier_start(c);
 	if (vfs_start(c->vfs) < 0)
 		log_msg(LOG_LVL_ERR, "could not start the background threads");
 }
@@ -139,6 +143,7 @@ fs_destroy(void *userdata)
 	struct fs_ctx *c = userdata;
 
 	vfs_stop(c->vfs);
+	fs_notifier_stop(c);
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -327,12 +332,27 @@ fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 
 /* ---- files ---------------------------------------------------------------- */
 
+/* The kernel may keep a read-only file's pages while the bytes are the
+ * ones it cached (same version); when they changed, its attributes are
+ * dropped first, so the size it reads up to is the new one. Everything
+ * else (control, drafts, logs, dot files) is read with direct I/O. */
 static void
-fs_set_open(struct fuse_file_info *fi, struct vfs_file *f)
+fs_set_open(struct fs_ctx *c, fuse_ino_t ino, struct fuse_file_info *fi,
+	    struct vfs_file *f)
 {
+	unsigned long long ver = 0;
+
 	fi->fh = (uint64_t)(uintptr_t)f;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
+	if ((fi->flags & O_ACCMODE) == O_RDONLY && c->kernel_timeout > 0)
+		ver = vfs_file_version(f);
+	if (ver) {
+		fi->direct_io = 0;
+		fi->keep_cache = inode_swap_version(c->inodes, ino, ver) == ver;
+		if (!fi->keep_cache && c->se)
+			fuse_lowlevel_notify_inval_inode(c->se, ino, -1, 0);
+	}
 	/* close(2) of a reader has nothing to report: spare the round trip */
 	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
 }
@@ -341,6 +361,7 @@ fs_set_open(struct fuse_file_info *fi, struct vfs_file *f)
  * until the wait ends. */
 struct fs_wait {
 	fuse_req_t req;
+	fuse_ino_t ino;
 	struct fuse_file_info fi;
 	struct fs_ctx *c;
 };
@@ -353,7 +374,7 @@ fs_wait_done(void *arg, int rc, struct vfs_file *f)
 	if (rc < 0) {
 		fuse_reply_err(w->req, -rc);
 	} else {
-		fs_set_open(&w->fi, f);
+		fs_set_open(w->c, w->ino, &w->fi, f);
 		if (fuse_reply_open(w->req, &w->fi) != 0)
 			vfs_release(w->c->vfs, f);
 	}
@@ -384,7 +405,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	*w = (struct fs_wait){ .req = req, .fi = *fi, .c = c };
+	*w = (struct fs_wait){ .req = req, .ino = ino, .fi = *fi, .c = c };
 	rc = vfs_wait_begin(c->vfs, path, fi->flags, req, fs_wait_done, w);
 	if (rc > 0) {
 		/* answered later; Ctrl-C ends it (may call back at once) */
@@ -399,7 +420,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fs_reply_rc(req, rc);
 		return;
 	}
-	fs_set_open(fi, f);
+	fs_set_open(c, ino, fi, f);
 	if (fuse_reply_open(req, fi) != 0)
 		vfs_release(c->vfs, f);
 }
@@ -432,7 +453,7 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fs_reply_rc(req, rc);
 		return;
 	}
-	fs_set_open(fi, f);
+	fs_set_open(c, e.ino, fi, f);
 	fi->noflush = 0;
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		inode_forget(c->inodes, e.ino, 1);
@@ -650,13 +671,151 @@ fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* ---- hooks for the vfs ---------------------------------------------------- */
+/* ---- telling the kernel --------------------------------------------------- */
+
+enum fs_note_kind { NOTE_INODE, NOTE_GONE, NOTE_POLL };
+
+struct fs_note {
+	struct fs_note *next;
+	enum fs_note_kind kind;
+	void *ph;			/* NOTE_POLL */
+	char path[];			/* NOTE_INODE, NOTE_GONE */
+};
+
+static void
+fs_note_push(struct fs_ctx *c, enum fs_note_kind kind, const char *path, void *ph)
+{
+	size_t len = path ? strlen(path) + 1 : 1;
+	struct fs_note *n = malloc(sizeof(*n) + len);
+	struct fs_notifier *q = &c->notes;
+
+	if (!n) {
+		if (ph)
+			fs_poll_destroy(ph);
+		return;	/* the kernel's timeouts still bound what it keeps */
+	}
+	n->next = NULL;
+	n->kind = kind;
+	n->ph = ph;
+	memcpy(n->path, path ? path : "", len);
+	pthread_mutex_lock(&q->mu);
+	*q->tail = n;
+	q->tail = &n->next;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void
+fs_note_send(struct fs_ctx *c, struct fs_note *n)
+{
+	uint64_t ino;
+	const char *slash;
+
+	switch (n->kind) {
+	case NOTE_POLL:
+		fuse_lowlevel_notify_poll(n->ph);
+		fuse_pollhandle_destroy(n->ph);
+		break;
+	case NOTE_INODE:
+		ino = inode_find(c->inodes, n->path);
+		if (ino && c->se) {
+			inode_swap_version(c->inodes, ino, 0);
+			fuse_lowlevel_notify_inval_inode(c->se, ino, 0, 0);
+		}
+		break;
+	case NOTE_GONE:
+		/* only names at the root go: the kernel drops what is below */
+		slash = strrchr(n->path, '/');
+		if (c->se && slash == n->path && inode_find(c->inodes, n->path))
+			fuse_lowlevel_notify_inval_entry(c->se, INODE_ROOT, slash + 1,
+							 strlen(slash + 1));
+		break;
+	}
+}
+
+static void *
+fs_notifier_main(void *arg)
+{
+	struct fs_ctx *c = arg;
+	struct fs_notifier *q = &c->notes;
+
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		struct fs_note *n = q->head;
+
+		if (!n) {
+			if (q->stop)
+				break;
+			pthread_cond_wait(&q->cv, &q->mu);
+			continue;
+		}
+		q->head = n->next;
+		if (!q->head)
+			q->tail = &q->head;
+		pthread_mutex_unlock(&q->mu);
+		fs_note_send(c, n);
+		free(n);
+		pthread_mutex_lock(&q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
 
 void
-fs_poll_notify(void *ph)
+fs_ctx_init(struct fs_ctx *c)
 {
-	fuse_lowlevel_notify_poll(ph);
-	fuse_pollhandle_destroy(ph);
+	pthread_mutex_init(&c->notes.mu, NULL);
+	pthread_cond_init(&c->notes.cv, NULL);
+	c->notes.head = NULL;
+	c->notes.tail = &c->notes.head;
+}
+
+void
+fs_ctx_destroy(struct fs_ctx *c)
+{
+	struct fs_note *n;
+
+	while ((n = c->notes.head) != NULL) {
+		c->notes.head = n->next;
+		if (n->ph)
+			fuse_pollhandle_destroy(n->ph);
+		free(n);
+	}
+	pthread_cond_destroy(&c->notes.cv);
+	pthread_mutex_destroy(&c->notes.mu);
+}
+
+static void
+fs_notifier_start(struct fs_ctx *c)
+{
+	pthread_mutex_lock(&c->notes.mu);
+	c->notes.stop = 0;
+	c->notes.running = pthread_create(&c->notes.thread, NULL, fs_notifier_main, c) == 0;
+	pthread_mutex_unlock(&c->notes.mu);
+}
+
+/* Send what is queued, then end the thread. */
+static void
+fs_notifier_stop(struct fs_ctx *c)
+{
+	int running;
+
+	pthread_mutex_lock(&c->notes.mu);
+	c->notes.stop = 1;
+	running = c->notes.running;
+	c->notes.running = 0;
+	pthread_cond_signal(&c->notes.cv);
+	pthread_mutex_unlock(&c->notes.mu);
+	if (running)
+		pthread_join(c->notes.thread, NULL);
+}
+
+void
+fs_poll_notify(void *arg, void *ph)
+{
+	/* behind the invalidations queued before it: a woken poller that
+	 * reads again must not get pages the kernel still holds */
+	fs_note_push(arg, NOTE_POLL, NULL, ph);
 }
 
 void
@@ -673,8 +832,16 @@ fs_invalidate(void *arg, const char *path)
 
 	/* attributes and cached pages; a path the kernel does not hold is
 	 * not cached anywhere */
-	if (ino && c->se)
+	if (ino && c->se) {
+		inode_swap_version(c->inodes, ino, 0);
 		fuse_lowlevel_notify_inval_inode(c->se, ino, 0, 0);
+	}
+}
+
+void
+fs_invalidate_later(void *arg, const char *path, int gone)
+{
+	fs_note_push(arg, gone ? NOTE_GONE : NOTE_INODE, path, NULL);
 }
 
 static const struct fuse_lowlevel_ops fs_ops = {

@@ -14,6 +14,7 @@
 struct inode {
 	uint64_t ino;
 	uint64_t nlookup;
+	unsigned long long version;	/* what the kernel may cache */
 	char *path;		/* NULL once unlinked */
 	struct inode *next_ino;
 	struct inode *next_path;
@@ -327,6 +328,22 @@ inode_rename(struct inode_table *t, uint64_t parent, const char *name,
 	}
 	pthread_mutex_unlock(&t->mu);
 	return rc;
+}
+
+unsigned long long
+inode_swap_version(struct inode_table *t, uint64_t ino, unsigned long long version)
+{
+	unsigned long long old = 0;
+	struct inode *n;
+
+	pthread_mutex_lock(&t->mu);
+	n = inode_get(t, ino);
+	if (n) {
+		old = n->version;
+		n->version = version;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return old;
 }
 
 size_t

@@ -42,6 +42,10 @@ void inode_unlink(struct inode_table *t, uint64_t parent, const char *name);
  * held the target is unlinked). */
 int inode_rename(struct inode_table *t, uint64_t parent, const char *name,
 		 uint64_t newparent, const char *newname);
+/* Record version as what the kernel may cache of ino's pages; returns the
+ * version recorded before (0: none, or ino unknown). */
+unsigned long long inode_swap_version(struct inode_table *t, uint64_t ino,
+				      unsigned long long version);
 /* Inodes alive (the root included), for tests and .stats. */
 size_t inode_count(struct inode_table *t);
 

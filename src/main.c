@@ -279,8 +279,11 @@ main(int argc, char *argv[])
 	const char *url;
 	int rc = 1;
 
-	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0)
+	fs_ctx_init(&ctx);
+	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0) {
+		fs_ctx_destroy(&ctx);
 		return 1;
+	}
 	/* one positional argument: it was the mountpoint after all */
 	if (o.nonopts == 1 && o.source)
 		fuse_opt_add_arg(&args, o.source);
@@ -344,6 +347,7 @@ main(int argc, char *argv[])
 	vc.poll_notify = fs_poll_notify;
 	vc.poll_destroy = fs_poll_destroy;
 	vc.invalidate = fs_invalidate;
+	vc.invalidate_later = fs_invalidate_later;
 	vc.invalidate_arg = &ctx;
 	ctx.vfs = vfs_new(&vc, h);
 	if (!ctx.vfs) {
@@ -358,9 +362,10 @@ main(int argc, char *argv[])
 	ctx.uid = o.uid >= 0 ? (uid_t)o.uid : getuid();
 	ctx.gid = o.gid >= 0 ? (gid_t)o.gid : getgid();
 	ctx.umask = (mode_t)(o.umask & 0777);
-	/* the kernel may keep entries and attributes for a second (or the
-	 * TTL if shorter); contents are never cached (direct I/O) */
-	ctx.kernel_timeout = o.cache_ttl < 1 ? 0 : 1.0;
+	/* the kernel may keep entries, attributes and the pages of listing
+	 * files as long as our cache holds them fresh: whatever a refresh
+	 * or a mutation changes is invalidated explicitly */
+	ctx.kernel_timeout = o.cache_ttl;
 	fuse_opt_add_arg(&args, "-ofsname=exalsiusfs,subtype=exalsiusfs");
 	/* other users only ever get in with the kernel checking modes */
 	if (o.allow_other)
@@ -372,6 +377,7 @@ cleanup:
 	http_free(h);
 	curl_global_cleanup();
 out:
+	fs_ctx_destroy(&ctx);
 	cred_free(cred);
 	free(err);
 	log_close();

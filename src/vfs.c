@@ -449,6 +449,7 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	v->poll_notify = cfg->poll_notify;
 	v->poll_destroy = cfg->poll_destroy;
 	v->invalidate = cfg->invalidate;
+	v->invalidate_later = cfg->invalidate_later;
 	v->invalidate_arg = cfg->invalidate_arg;
 	v->http = h;
 	v->started = time(NULL);
@@ -866,6 +867,46 @@ vfs_invalidate_siblings(struct vfs *v, const char *path)
 	}
 	snprintf(buf, sizeof(buf), "%.*s", dlen, path);
 	v->invalidate(v->invalidate_arg, buf);
+}
+
+void
+vfs_note_changed(struct vfs *v, const char *dirname, int gone)
+{
+	char buf[2 * PATH_NAME_MAX + 16];
+
+	if (!v->invalidate_later)
+		return;
+	snprintf(buf, sizeof(buf), "/%s", dirname);
+	if (gone) {
+		v->invalidate_later(v->invalidate_arg, buf, 1);
+		return;
+	}
+	for (int f = 0; f < WS_FILE_COUNT; f++) {
+		if (f == WS_FILE_WAIT || f == WS_FILE_SPEC)
+			continue;
+		snprintf(buf, sizeof(buf), "/%s/%s", dirname, path_file_name((enum ws_file)f));
+		v->invalidate_later(v->invalidate_arg, buf, 0);
+	}
+	snprintf(buf, sizeof(buf), "/%s", dirname);
+	v->invalidate_later(v->invalidate_arg, buf, 0);
+}
+
+unsigned long long
+vfs_file_version(struct vfs_file *f)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	if (!(f->kind == NODE_WS && (f->file == WS_FILE_STATUS_JSON ||
+				     f->file == WS_FILE_STATUS || f->file == WS_FILE_ID ||
+				     f->file == WS_FILE_ACCESS)) &&
+	    f->kind != NODE_TPL)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	for (size_t i = 0; f->content && i < f->len; i++)
+		h = (h ^ (unsigned char)f->content[i]) * 0x100000001b3ULL;
+	h ^= f->len;
+	pthread_mutex_unlock(&f->mu);
+	return h ? h : 1;
 }
 
 static int

@@ -25,11 +25,16 @@ struct vfs_cfg {
 	long long wait_interval_ms;	/* and asks the API this often (0: 1 s) */
 	cache_clock_fn clock;	/* NULL: monotonic */
 	void *clock_arg;
-	void (*poll_notify)(void *ph);	/* wake a poller and free ph (NULL: no poll) */
+	/* wake a poller and free ph, after every invalidation queued
+	 * before it (NULL: no poll) */
+	void (*poll_notify)(void *arg, void *ph);
 	void (*poll_destroy)(void *ph);	/* free ph without waking */
-	/* drop what the kernel caches of path (may be NULL) */
+	/* drop what the kernel caches of path (may be NULL): now, from a
+	 * request that changed it, or queued (gone: the name no longer
+	 * exists), from a refresh that may run inside any request */
 	void (*invalidate)(void *arg, const char *path);
-	void *invalidate_arg;
+	void (*invalidate_later)(void *arg, const char *path, int gone);
+	void *invalidate_arg;	/* for all three */
 };
 
 struct vfs_attr {
@@ -86,6 +91,10 @@ int vfs_unlink(struct vfs *v, const char *path);
 int vfs_rename(struct vfs *v, const char *from, const char *to);
 /* chmod/chown: refused on virtual files, ignored on temporary files. */
 int vfs_chmod(struct vfs *v, const char *path);
+/* A version of what handle f shows, for the kernel's page cache: the
+ * same number for the same bytes; 0 for files read with direct I/O
+ * (anything not a pure rendering of the listing). */
+unsigned long long vfs_file_version(struct vfs_file *f);
 /* Write; bytes written or -errno (the API call happens here). */
 int vfs_write(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	      off_t off);

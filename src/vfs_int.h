@@ -117,9 +117,10 @@ struct vfs {
 	long long wait_interval_ms;
 	cache_clock_fn clock;
 	void *clock_arg;
-	void (*poll_notify)(void *ph);	/* wake the poller, free ph */
+	void (*poll_notify)(void *arg, void *ph);	/* wake the poller, free ph */
 	void (*poll_destroy)(void *ph);	/* free ph without waking */
 	void (*invalidate)(void *arg, const char *path);
+	void (*invalidate_later)(void *arg, const char *path, int gone);
 	void *invalidate_arg;
 	struct http *http;
 	struct cache *cache;
@@ -242,6 +243,9 @@ long long vfs_now_ms(struct vfs *v);
 /* Tell the kernel that files of the directory holding path changed (all
  * but path itself, whose request is in progress). */
 void vfs_invalidate_siblings(struct vfs *v, const char *path);
+/* Queue for the kernel: the files of workspace directory dirname changed,
+ * or (gone) the name is no longer there. */
+void vfs_note_changed(struct vfs *v, const char *dirname, int gone);
 
 /* vfs_draft.c: drafts made by mkdir, their spec.json and temporary files */
 struct draft *draft_new(const char *dirname, const char *name);

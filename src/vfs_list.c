@@ -14,6 +14,27 @@
 
 /* ---- fetching ----------------------------------------------------------- */
 
+/* Tell the kernel (queued) what a refresh changed: workspaces whose data
+ * changed, names that are gone. */
+static void
+list_note_changes(struct vfs *v, const struct snap *prev, const struct snap *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct snap_ent *e = &s->v[i];
+		const struct snap_ent *old = snap_find_id(prev, e->ws->id);
+
+		if (old && (old->mtime != e->mtime || strcmp(old->dirname, e->dirname) != 0))
+			vfs_note_changed(v, e->dirname, 0);
+	}
+	for (size_t i = 0; i < prev->n; i++) {
+		const struct snap_ent *o = &prev->v[i];
+		const struct snap_ent *e = snap_find_id(s, o->ws->id);
+
+		if (!e || strcmp(e->dirname, o->dirname) != 0)
+			vfs_note_changed(v, o->dirname, 1);
+	}
+}
+
 static int
 vfs_fetch_list(void *arg, const char *key, void **val, char **err)
 {
@@ -38,6 +59,8 @@ vfs_fetch_list(void *arg, const char *key, void **val, char **err)
 	names.arg = v;
 	s = snap_build_kept(arr, n, prev, time(NULL), &names);
 	free(arr);
+	if (s && prev)
+		list_note_changes(v, prev, s);
 	snap_unref(prev);
 	/* parsing a large list leaves hundreds of MB of freed small blocks:
 	 * give them back instead of keeping them as resident memory */

@@ -306,7 +306,7 @@ wait_fire_locked(struct vfs *v, const void *owner)
 	for (pp = &v->pollers; (p = *pp) != NULL; pp = &p->next)
 		if (p->owner == owner) {
 			*pp = p->next;
-			v->poll_notify(p->ph);
+			v->poll_notify(v->invalidate_arg, p->ph);
 			free(p->id);
 			free(p->status);
 			free(p);
