@@ -132,7 +132,8 @@ const struct snap_names vfs_snap_names_proto = {
 };
 
 void
-vfs_set_error(struct vfs *v, const char *id, const char *msg)
+vfs_note_error(struct vfs *v, const char *id, const char *group,
+	       const char *action, const char *msg)
 {
 	struct vfs_error **pp, *e;
 
@@ -141,12 +142,18 @@ vfs_set_error(struct vfs *v, const char *id, const char *msg)
 		if (strcmp(e->id, id) == 0)
 			break;
 	if (e && !msg) {
-		*pp = e->next;
-		free(e->id);
-		free(e->msg);
-		free(e);
+		if (strcmp(e->group, group) == 0) {
+			*pp = e->next;
+			free(e->id);
+			free(e->msg);
+			free(e);
+		}
 	} else if (msg) {
-		char *m = strdup(msg);
+		/* API errors already say what failed ("stop failed: HTTP 409") */
+		const char *said = strstr(msg, " failed: ");
+		size_t k = said ? (size_t)(said - msg) : 0;
+		int named = said && k > 0 && k < 24 && strspn(msg, "abcdefghijklmnopqrstuvwxyz ") >= k;
+		char *m = named ? strdup(msg) : model_asprintf("%s failed: %s", action, msg);
 
 		if (!e && m && (e = calloc(1, sizeof(*e))) != NULL) {
 			e->id = strdup(id);
@@ -161,12 +168,19 @@ vfs_set_error(struct vfs *v, const char *id, const char *msg)
 		if (e && m) {
 			free(e->msg);
 			e->msg = m;
+			snprintf(e->group, sizeof(e->group), "%s", group);
 			e->mtime = time(NULL);
 		} else {
 			free(m);
 		}
 	}
 	pthread_mutex_unlock(&v->mu);
+}
+
+void
+vfs_set_error(struct vfs *v, const char *id, const char *msg)
+{
+	vfs_note_error(v, id, "control", "control", msg);
 }
 
 /* Fill n->cur: the listing's data, or a fresher describe after a change
@@ -195,7 +209,8 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 	if (rc < 0) {
 		log_msg(LOG_LVL_ERR, "refreshing %s: %s", n->ent->dirname,
 			err ? err : strerror(-rc));
-		vfs_set_error(v, n->ent->ws->id, err ? err : strerror(-rc));
+		vfs_note_error(v, n->ent->ws->id, "refresh", "refresh",
+			       err ? err : strerror(-rc));
 		free(err);
 		/* with max_stale=0 nothing older is ever served */
 		return vfs_transient_errno(rc) && v->max_stale_ms > 0 ? 0 : rc;
@@ -203,6 +218,7 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 	n->one = val;
 	if (n->one->n == 1)
 		n->cur = &n->one->v[0];
+	vfs_note_error(v, n->ent->ws->id, "refresh", "refresh", NULL);
 	return 0;
 }
 
@@ -914,7 +930,7 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 {
 	enum model_cmd cmds[MODEL_CMD_MAX];
 	char *err = NULL;
-	size_t n, i;
+	size_t n = 0, i = 0;
 	int rc;
 
 	if (size > VFS_CONTROL_MAX) {
@@ -944,7 +960,9 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 	return (int)size;
 fail:
 	log_msg(LOG_LVL_ERR, "workspace %s: %s", f->id, err ? err : strerror(-rc));
-	vfs_set_error(v, f->id, err ? err : strerror(-rc));
+	/* name the command that failed; a write refused whole is "control" */
+	vfs_note_error(v, f->id, "control", rc != -EINVAL && rc != -EFBIG && i < n
+		       ? model_cmd_name(cmds[i]) : "control", err ? err : strerror(-rc));
 	vfs_invalidate_siblings(v, f->path);
 	free(err);
 	return rc;
@@ -1185,14 +1203,14 @@ vfs_rmdir(struct vfs *v, const char *path)
 	if (rc < 0) {
 		log_msg(LOG_LVL_ERR, "rmdir %s: %s", n.ent->dirname,
 			err ? err : strerror(-rc));
-		vfs_set_error(v, n.ent->ws->id, err ? err : strerror(-rc));
+		vfs_note_error(v, n.ent->ws->id, "delete", "delete", err ? err : strerror(-rc));
 		free(err);
 		goto out;
 	}
 	log_msg(LOG_LVL_INFO, "workspace %s (%s) deleted", n.ent->dirname,
 		n.ent->ws->id);
 	wait_end_ws(v, n.ent->ws->id, -ENOENT);
-	vfs_set_error(v, n.ent->ws->id, NULL);
+	vfs_note_error(v, n.ent->ws->id, "delete", "delete", NULL);
 	t = calloc(1, sizeof(*t));
 	if (t && (t->id = strdup(n.ent->ws->id)) != NULL &&
 	    (t->dirname = strdup(n.ent->dirname)) != NULL) {

@@ -54,10 +54,14 @@ struct draft {
 	size_t ntemps;			/* guarded by mu */
 };
 
+/* The last failure noted for a workspace: what failed (the action or
+ * "refresh"), in which group it is cleared (a later success of the same
+ * group clears it: control, delete, refresh, logs, wait). */
 struct vfs_error {
 	struct vfs_error *next;
 	char *id;
-	char *msg;
+	char *msg;			/* "stop failed: HTTP 409: ..." */
+	char group[16];
 	time_t mtime;
 };
 
@@ -236,6 +240,11 @@ int vfs_tombstoned_locked(struct vfs *v, const char *id);
 void vfs_pin_name(struct vfs *v, const char *id, const char *dirname);
 /* The snap_names callbacks of this mount (pins, drafts, tombstones). */
 extern const struct snap_names vfs_snap_names_proto;
+/* Note that action (start, stop, delete, refresh, logs, wait) of group
+ * failed with msg; msg NULL clears a note of that group. */
+void vfs_note_error(struct vfs *v, const char *id, const char *group,
+		    const char *action, const char *msg);
+/* vfs_note_error for the control file (group "control"). */
 void vfs_set_error(struct vfs *v, const char *id, const char *msg);
 int vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	       time_t *mtime);

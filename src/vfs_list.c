@@ -223,6 +223,17 @@ list_fetch_now(struct vfs *v, long long now, long long max_age, struct snap **ou
 	v->fail_ms = 0;
 	free(v->stale_msg);
 	v->stale_msg = NULL;
+	/* a listing that worked clears the notes of failed refreshes */
+	for (struct vfs_error **pp = &v->errors, *e; (e = *pp) != NULL;) {
+		if (strcmp(e->group, "refresh") == 0) {
+			*pp = e->next;
+			free(e->id);
+			free(e->msg);
+			free(e);
+		} else {
+			pp = &e->next;
+		}
+	}
 	prune = v->pruned_seq != *seq;
 	v->pruned_seq = *seq;
 	pthread_mutex_unlock(&v->mu);

@@ -22,7 +22,12 @@ vfs_ws_error(struct vfs *v, const char *id, time_t *mtime)
 	pthread_mutex_lock(&v->mu);
 	for (struct vfs_error *e = v->errors; e; e = e->next)
 		if (strcmp(e->id, id) == 0) {
-			s = model_asprintf("%s\n", e->msg);
+			char when[32];
+			struct tm tm;
+
+			gmtime_r(&e->mtime, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			s = model_asprintf("%s %s\n", when, e->msg);
 			*mtime = e->mtime;
 			break;
 		}
@@ -52,10 +57,9 @@ vfs_render_logs(struct vfs *v, const struct ws *w, int *rc)
 	char *text = NULL, *err = NULL;
 
 	*rc = api_logs(v->http, w->id, &text, &err);
-	if (*rc < 0) {
+	if (*rc < 0)
 		log_msg(LOG_LVL_ERR, "logs of %s: %s", w->id, err ? err : strerror(-*rc));
-		vfs_set_error(v, w->id, err ? err : strerror(-*rc));
-	}
+	vfs_note_error(v, w->id, "logs", "logs", *rc < 0 ? (err ? err : strerror(-*rc)) : NULL);
 	free(err);
 	return text;
 }

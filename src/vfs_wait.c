@@ -57,12 +57,15 @@ wait_finish(struct vfs *v, struct vfs_waiter *w, int rc, const char *why)
 	if (rc == 0)
 		rc = vfs_open(v, w->path, w->flags, &f);
 	if (rc < 0 && rc != -EINTR) {
-		char *msg = model_asprintf("wait for %s failed: %s", w->state,
-					   why ? why : strerror(-rc));
+		char *action = model_asprintf("wait for %s", w->state);
 
-		log_msg(LOG_LVL_ERR, "%s: %s", w->dirname, msg ? msg : strerror(-rc));
-		vfs_set_error(v, w->id, msg ? msg : strerror(-rc));
-		free(msg);
+		log_msg(LOG_LVL_ERR, "%s: wait for %s: %s", w->dirname, w->state,
+			why ? why : strerror(-rc));
+		vfs_note_error(v, w->id, "wait", action ? action : "wait",
+			       why ? why : strerror(-rc));
+		free(action);
+	} else if (rc == 0) {
+		vfs_note_error(v, w->id, "wait", "wait", NULL);
 	}
 	w->done(w->arg, rc, f);
 	wait_free(w);

@@ -63,7 +63,7 @@ expect_match() {
 
 finish() {
 	# the daemon must not have reported sanitizer or valgrind errors
-	if [ -f "$T_DIR/exfs.log" ] && grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' "$T_DIR"/exfs*.log; then
+	if [ -f "$T_DIR/exfs.log" ] && grep -Eq 'AddressSanitizer|ThreadSanitizer|runtime error:|LeakSanitizer' "$T_DIR"/exfs*.log; then
 		fail "daemon log is free of sanitizer reports"
 	fi
 	echo "$SUITE: $PASS passed, $FAIL failed"

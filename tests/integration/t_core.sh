@@ -36,6 +36,15 @@ PY
 expect_match "$THREADS threads x $PREADS preads on one status.json fd all read it whole" "$out" '^OK [1-9]'
 check "the daemon survived" kill -0 "$EXFS_PID"
 
+# --- the error file: the last failure with its time, cleared by success ----
+WS=$MNT/train-llama
+expect "start on a RUNNING workspace is EBUSY" "$(errno_of write "$WS/control" start)" "EBUSY@write"
+expect_match "error holds the time and what failed" "$(cat "$WS/error")" \
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z start failed: HTTP 409'
+check "a stop succeeds" bash -c "echo stop >'$WS/control'"
+expect "and clears the control failure" "$(cat "$WS/error")" ""
+check "start again" bash -c "echo start >'$WS/control'"
+
 # --- a name never moves to another workspace ------------------------------
 CL=11111111-1111-4111-8111-111111111111
 dup='"cluster_id": "'$CL'", "template": {"name": "jupyter-notebook", "variables": {"notebook_port": "8888"}}, "resources": {"gpu_count": 1, "gpu_type": "A100", "gpu_vendor": "NVIDIA", "cpu_cores": 4, "memory_gb": 16, "storage_gb": 100}'

@@ -95,11 +95,13 @@ check "at once (${ms} ms < 1000)" test "$ms" -lt 1000
 # --- a typo never blocks ---------------------------------------------------
 w=${others[4]}
 cat "$MNT/$w/status" >/dev/null	# the listing after the rmdir is in
-t0=$(date +%s%N)
 expect "wait/RUNING is ENOENT at lookup" "$(errno_of read "$MNT/$w/wait/RUNING")" "ENOENT@open"
 expect "so is a lower-case state" "$(errno_of stat "$MNT/$w/wait/running")" "ENOENT@stat"
+t0=$(date +%s%N)
+timeout 10 cat "$MNT/$w/wait/RUNING" 2>/dev/null
+rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-check "without waiting (${ms} ms < 500)" test "$ms" -lt 500
+check "cat of it fails without waiting (exit $rc, ${ms} ms < 500)" test "$rc" -eq 1 -a "$ms" -lt 500
 check "a spec state is a wait file" test -f "$MNT/$w/wait/DELETED"
 
 mnt_stop
