@@ -1188,8 +1188,9 @@ vfs_rmdir(struct vfs *v, const char *path)
 		goto out;
 	}
 	if (n.kind == NODE_DRAFT) {
+		/* a draft holding an editor's leftovers or notes is not empty */
 		pthread_mutex_lock(&n.draft->mu);
-		rc = n.draft->state == DRAFT_CREATING ? -EBUSY : 0;
+		rc = n.draft->state == DRAFT_CREATING ? -EBUSY : n.draft->temps ? -ENOTEMPTY : 0;
 		pthread_mutex_unlock(&n.draft->mu);
 		if (rc == 0)
 			vfs_remove_draft(v, n.draft);

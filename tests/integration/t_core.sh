@@ -81,6 +81,13 @@ expect "and sends no DELETE" "$(emu_count delete_workspace)" "0"
 expect "the other client's workspace still exists" \
 	"$(api GET "/workspace/$cid" | jq -r .workspace.name)" "coll"
 
+# --- a draft holding other files is not empty ----------------------------------
+mkdir "$MNT/notes"
+echo "remember the port" >"$MNT/notes/.notes.swp"
+expect "rmdir of a draft with an editor's file is ENOTEMPTY" "$(errno_of rmdir "$MNT/notes")" "ENOTEMPTY@rmdir"
+rm "$MNT/notes/.notes.swp"
+check "once it is gone, rmdir works" rmdir "$MNT/notes"
+
 # --- a deleted workspace still listed hides no draft ------------------------
 emu_admin POST config '{"keep_deleted": true}' >/dev/null
 check "rmdir notebook-a100" rmdir "$MNT/notebook-a100"
