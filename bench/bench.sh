@@ -18,6 +18,9 @@
 #   5  concurrency: 8 parallel warm sweeps vs one; warm reads of other
 #      workspaces while a control write waits on a slow API
 #   6  control cost: echo start/stop > control vs the same POST with curl
+#   7  1000 readers blocked on wait files: daemon threads, unrelated warm
+#      read p99, list requests per wait interval
+#   8  warm sweep after the TTL with 10 s of list latency vs without
 #
 # Every target prints one line with its measured ratio and PASS or MISS,
 # then "bench: N targets held, N missed". Timings are relative (ratios,
@@ -292,6 +295,10 @@ kernel_settings() {
 # from the one before it
 settle() {
 	cmp "$KT" ">=" 0.001 || return 0
+	# caches that outlive the benchmark (cache_ttl=3600 mounts keep
+	# entries, attributes and pages for the TTL, with explicit
+	# invalidation): warm runs are served by them, as a user's are
+	cmp "$KT" "<=" 5 || return 0
 	sleep "$(awk -v k="$KT" 'BEGIN { printf "%.2f", k + 0.1 }')"
 }
 # mount_base MNT TREE: sets FS_PID
@@ -584,6 +591,9 @@ target2() {
 	note "N=$n daemon CPU per sweep (user+sys, less sensitive to other load): exalsiusfs $((cm / reps)) ms, baseline_fs $((cb / reps)) ms, ratio $(fdiv "$cm" "$cb"); min wall ratio $(fdiv "$(printf '%s\n' "${tm[@]}" | sort -g | head -n 1)" "$(printf '%s\n' "${tb[@]}" | sort -g | head -n 1)")"
 	result "target 2 warm sweep N=$n: mount $(fmt3 "$mm")s baseline $(fmt3 "$mb")s tmpfs $(fmt3 "$mt")s ratio $r (<=1.3) mount/tmpfs $rt" \
 		cmp "$r" "<=" 1.3
+	result "target 2 warm sweep vs tmpfs N=$n: mount $(fmt3 "$mm")s tmpfs $(fmt3 "$mt")s ratio $rt (<=2.0)" \
+		cmp "$rt" "<=" 2.0
+	LAST_MT=$mt
 }
 
 # ---------------------------------------------------------------- target 3
@@ -782,6 +792,77 @@ target6() {
 		cmp "$r" "<=" 1.2
 }
 
+# ---------------------------------------------------------------- target 7
+
+stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1/.stats" 2>/dev/null; }
+
+# target7: 1000 readers blocked on wait files of 4 workspaces of the warm
+# N_SMALL mount: the daemon's threads, the p99 of unrelated warm reads
+# with and without them, and list requests per wait interval (1 s)
+target7() {
+	local m=$SM pid=$SPID i k th0 th1 a b pids=() paths=() lists secs t0 w
+	mapfile -t paths < <(cd "$m" && ls | grep '^ws-' | sed -n '100,119p' | sed "s|^|$m/|; s|\$|/status|")
+	[ ${#paths[@]} -gt 0 ] && [ ${#RUNNING_WS[@]} -ge 4 ] || { broken "target 7 waiters:" "no workspaces to read or wait on"; return; }
+	# the same burst of 1000 opens, answered at once: the worker threads
+	# libfuse keeps after it are the baseline
+	for ((i = 0; i < 1000; i++)); do cat "${paths[i % ${#paths[@]}]}" >/dev/null & pids+=($!); done
+	for i in "${pids[@]}"; do wait "$i"; done
+	pids=()
+	th0=$(ls "/proc/$pid/task" | wc -l)
+	bgout "${HELPER[@]}" reads 3 3000 "${paths[@]}" || { broken "target 7 waiters:" "reads failed"; return; }
+	a=$OUT
+	for ((i = 0; i < 1000; i++)); do
+		cat "$m/${RUNNING_WS[i % 4]}/wait/STOPPED" >/dev/null 2>&1 & pids+=($!)
+	done
+	for ((k = 0; k < 600; k++)); do [ "$(stat_of "$m" waiters)" = 1000 ] && break; sleep 0.1; done
+	w=$(stat_of "$m" waiters)
+	th1=$(ls "/proc/$pid/task" | wc -l)
+	reset_counts "$E1_URL"
+	t0=$EPOCHREALTIME
+	bgout "${HELPER[@]}" reads 3 3000 "${paths[@]}" || { broken "target 7 waiters:" "reads failed"; return; }
+	b=$OUT
+	sleep 2
+	count "$E1_URL" list_workspaces
+	lists=$CNT
+	secs=$(fsub "$EPOCHREALTIME" "$t0")
+	{ kill -9 "${pids[@]}"; for i in "${pids[@]}"; do wait "$i"; done; } 2>/dev/null
+	note "reads without waiters p50/p99/max ms n: $a | with $w waiters: $b; threads $th0 -> $th1"
+	result "target 7 1000 blocked waiters: daemon threads $th1 vs $th0 without ratio $(fdiv "$th1" "$th0") (<=1.0)" cmp "$th1" "<=" "$th0"
+	result "target 7 1000 blocked waiters: unrelated warm read p99 $(awk '{ print $2 }' <<<"$b") ms vs $(awk '{ print $2 }' <<<"$a") ms ratio $(fdiv "$(awk '{ print $2 }' <<<"$b")" "$(awk '{ print $2 }' <<<"$a")") (<=1.2)" \
+		cmp "$(fdiv "$(awk '{ print $2 }' <<<"$b")" "$(awk '{ print $2 }' <<<"$a")")" "<=" 1.2
+	result "target 7 1000 blocked waiters: $lists list request(s) in $(fmt3 "$secs")s ratio $(fdiv "$lists" "$secs")/interval (<=1.0)" \
+		cmp "$(fdiv "$lists" "$secs")" "<=" 1.0
+}
+
+# ---------------------------------------------------------------- target 8
+
+# target8: a warm sweep of a cache_ttl=2 mount after the TTL expired, with
+# 10 s of injected list latency vs without: stale-while-refreshing serves
+# the held listing while one refresh runs in the background
+target8() {
+	local m=$W/t8 pid i t0s=() t1s=() m0 m1 r
+	mount_exfs "$m" "$E1_URL" 2
+	pid=$FS_PID
+	time_sweep "$m" || { umount_fs "$m" "$pid"; broken "target 8 slow API:" "cold sweep failed"; return; }
+	for ((i = 0; i < 3; i++)); do
+		sleep 2.5
+		time_sweep "$m" || { umount_fs "$m" "$pid"; broken "target 8 slow API:" "sweep failed"; return; }
+		t0s+=("$T")
+		sleep 2.5
+		adm "$E1_URL" POST faults '{"latency": 10, "count": 1, "endpoint": "list_workspaces"}' >/dev/null
+		time_sweep "$m" || { umount_fs "$m" "$pid"; broken "target 8 slow API:" "sweep failed"; return; }
+		t1s+=("$T")
+		sleep 10.5	# the slow refresh lands
+		adm "$E1_URL" DELETE faults >/dev/null
+	done
+	m0=$(median "${t0s[@]}") m1=$(median "${t1s[@]}")
+	r=$(fdiv "$m1" "$m0")
+	note "runs (s): without latency ${t0s[*]} | with 10 s list latency ${t1s[*]}"
+	result "target 8 warm sweep after the TTL with 10 s list latency N=$N_SMALL: $(fmt3 "$m1")s vs $(fmt3 "$m0")s ratio $r (<=1.5)" \
+		cmp "$r" "<=" 1.5
+	umount_fs "$m" "$pid"
+}
+
 # ---------------------------------------------------------------- run
 
 if want 1; then
@@ -798,6 +879,8 @@ if want 2; then
 	setup_tree $N_BIG "$E2_URL"
 	result "target 1 API calls N=$N_BIG: cold sweep $COLD_C request(s) (want 1) ratio $(fdiv "$COLD_C" 1)/req" test "$COLD_C" = 1
 	target2 $N_BIG $R2_BIG
+	result "target 2 cold sweep from a fresh mount vs the warm tmpfs sweep N=$N_BIG: $(fmt3 "$COLD_T")s vs $(fmt3 "$LAST_MT")s ratio $(fdiv "$COLD_T" "$LAST_MT") (<=4.0), $COLD_C API request(s)" \
+		cmp "$(fdiv "$COLD_T" "$LAST_MT")" "<=" 4.0
 	umount_fs "$BM" "$BPID"
 	umount_fs "$XM" "$XPID"
 	rm -rf "$TREE"
@@ -834,6 +917,14 @@ fi
 if want 6; then
 	say "bench: target 6 (control cost)"
 	target6
+fi
+if want 7; then
+	say "bench: target 7 (blocked waiters)"
+	target7
+fi
+if want 8; then
+	say "bench: target 8 (slow API, stale-while-refreshing)"
+	target8
 fi
 
 umount_fs "$SB" "$SBPID"

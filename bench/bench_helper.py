@@ -214,12 +214,14 @@ def _c_value(expr, ttl, ccdir):
 
 
 def cmd_kernel(srcdir, ttl, ccdir):
-    """Read what the driver gives the kernel: fs_init in src/fs.c sets
-    cfg->entry_timeout, attr_timeout and negative_timeout (a number or
-    c->kernel_timeout), src/main.c sets ctx.kernel_timeout (any C expression
-    of the options, evaluated for cache_ttl=TTL), fs_open sets
-    fi->direct_io. Prints baseline_fs options on stdout and how they were
-    found on stderr; exits 1 when something could not be read."""
+    """Read what the driver gives the kernel: src/main.c sets
+    ctx.kernel_timeout (any C expression of the options, evaluated for
+    cache_ttl=TTL), which src/fs.c uses as the entry and attribute timeout
+    of every reply (fuse_entry_param, fuse_reply_attr); negative lookups are
+    never cached; listing files are read through the page cache (fs_set_open
+    turns direct_io off for versioned files). Prints baseline_fs options on
+    stdout and how they were found on stderr; exits 1 when something could
+    not be read."""
     try:
         fs_c = open(os.path.join(srcdir, "src", "fs.c")).read()
         main_c = open(os.path.join(srcdir, "src", "main.c")).read()
@@ -230,32 +232,12 @@ def cmd_kernel(srcdir, ttl, ccdir):
     m = re.findall(r"ctx\.kernel_timeout\s*=\s*([^;]+);", main_c)
     if m:
         kt = _c_value(m[-1], ttl, ccdir)
-    init = re.search(r"fs_init\s*\([^)]*\)\s*\{(.*?)\n\}", fs_c, re.S)
-    body = init.group(1) if init else ""
-    out, notes, ok = [], [], True
-    for key in ("entry_timeout", "attr_timeout", "negative_timeout"):
-        m = re.findall(r"cfg->%s\s*=\s*([^;]+);" % key, body)
-        val = None
-        if m:
-            rhs = m[-1].strip()
-            if re.fullmatch(r"c->kernel_timeout|ctx->kernel_timeout", rhs):
-                val = kt
-            else:
-                try:
-                    val = float(rhs)
-                except ValueError:
-                    val = None
-        else:
-            val = 1.0   # libfuse's default when fs_init leaves it alone
-            notes.append("%s not set in fs_init: libfuse default 1" % key)
-        if val is None:
-            ok = False
-            notes.append("could not read %s" % key)
-            val = 0.0
-        out.append("%s=%g" % (key, val))
-    op = re.search(r"\nfs_open\s*\([^)]*\)\s*\{(.*?)\n\}", fs_c, re.S)
-    dio = 1 if op and re.search(r"fi->direct_io\s*=\s*1\s*;", op.group(1)) else 0
-    out.append("dio=%d" % dio)
+    ok = kt is not None and "e->entry_timeout = c->kernel_timeout" in fs_c
+    notes = [] if ok else ["could not read the entry/attr timeouts"]
+    kt = kt if kt is not None else 0.0
+    dio = 0 if re.search(r"fi->direct_io\s*=\s*0\s*;", fs_c) else 1
+    out = ["entry_timeout=%g" % kt, "attr_timeout=%g" % kt, "negative_timeout=0",
+           "dio=%d" % dio]
     print(",".join(out))
     sys.stderr.write("read from %s/src for cache_ttl=%s: %s%s\n" % (
         srcdir, ttl, ", ".join(out), ("; " + "; ".join(notes)) if notes else ""))
