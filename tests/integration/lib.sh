@@ -8,9 +8,13 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EXFS_BIN=${EXFS_BIN:-$ROOT/build/exalsiusfs}
-FSOP="python3 $ROOT/tests/integration/fsop.py"
+# Debian's python3 (install-deps installs it) unless EXFS_PYTHON says
+# otherwise: a version manager's shim found first in PATH can take 0.3 s
+# per start, and the suites start Python hundreds of times.
+PY=${EXFS_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+FSOP="$PY $ROOT/tests/integration/fsop.py"
 SUITE=$(basename "$0" .sh)
-T_DIR=$(mktemp -d "/tmp/exfs-$SUITE.XXXXXX")
+T_DIR=$(mktemp -d "${EXFS_TEST_TMP:-/tmp}/exfs-$SUITE.XXXXXX")
 MNT=$T_DIR/mnt
 T_TOKEN="itest-token-$$-$RANDOM"
 PASS=0
@@ -73,7 +77,7 @@ finish() {
 # emu_start [emulator args]: start the emulator, set EMU_URL.
 emu_start() {
 	rm -f "$T_DIR/port"
-	EXALSIUS_TOKEN=$T_TOKEN python3 "$ROOT/scripts/emulator.py" --port 0 \
+	EXALSIUS_TOKEN=$T_TOKEN "$PY" "$ROOT/scripts/emulator.py" --port 0 \
 		--port-file "$T_DIR/port" --quiet "$@" >>"$T_DIR/emu.log" 2>&1 &
 	EMU_PID=$!
 	for _ in $(seq 100); do

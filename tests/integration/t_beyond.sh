@@ -58,7 +58,7 @@ check "after about wait_timeout=3 s (${ms} ms)" test "$ms" -ge 2500 -a "$ms" -lt
 expect_match "error says why" "$(cat "$MNT/notebook-a100/error")" "still not RUNNING"
 expect "waiting on a FAILED workspace fails at once (EIO)" "$(errno_of read "$MNT/train-llama@4b3f0c8e/wait/RUNNING")" "EIO@open"
 # poll(2): POLLPRI when status changes, then a read from 0 shows the new one
-python3 - "$WS/status" "$EMU_URL" "$T_TOKEN" "$ID" >"$T_DIR/poll.out" 2>&1 <<'PY' &
+"$PY" - "$WS/status" "$EMU_URL" "$T_TOKEN" "$ID" >"$T_DIR/poll.out" 2>&1 <<'PY' &
 import os, select, sys, time, urllib.request
 path, url, token, wid = sys.argv[1:]
 fd = os.open(path, os.O_RDONLY)

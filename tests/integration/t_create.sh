@@ -64,7 +64,7 @@ expect "a name that differs from the directory" "$(errno_of write "$MNT/bad/spec
 expect_match "error names both names" "$(cat "$MNT/bad/error")" "other.*bad"
 expect "no template.name" "$(errno_of write "$MNT/bad/spec.json" "{\"cluster_id\": \"$CLUSTER\", \"template\": {}, \"resources\": {}}")" "EINVAL@write"
 expect "still nothing sent" "$(emu_count create_workspace)" "0"
-big=$(python3 -c 'print("{\"description\": \"" + "x" * 70000 + "\"}")')
+big=$("$PY" -c 'print("{\"description\": \"" + "x" * 70000 + "\"}")')
 expect "a spec over 64 KiB is EFBIG" "$(errno_of write "$MNT/bad/spec.json" "$big")" "EFBIG@write"
 
 # the API's own 400 (a field the filesystem does not check)

@@ -112,7 +112,7 @@ emu_stop
 sleep 1.2
 expect "API down within max_stale: still served" "$(cat "$WS/status")" "RUNNING"
 rm -f "$T_DIR/port"
-EXALSIUS_TOKEN=$T_TOKEN python3 "$ROOT/scripts/emulator.py" --port "$PORT" \
+EXALSIUS_TOKEN=$T_TOKEN "$PY" "$ROOT/scripts/emulator.py" --port "$PORT" \
 	--port-file "$T_DIR/port" --quiet --demo >>"$T_DIR/emu.log" 2>&1 &
 EMU_PID=$!
 for _ in $(seq 100); do [ -s "$T_DIR/port" ] && break; sleep 0.1; done
