@@ -65,10 +65,39 @@ expect_match() {
 	if [[ "$2" =~ $3 ]]; then pass "$1"; else fail "$1: '$2' does not match /$3/"; fi
 }
 
+# Daemon log lines that look like trouble (the words libfuse's own test
+# suite looks for, sanitizer and valgrind reports): each one must match a
+# pattern the suite declared with log_expect, or the suite fails.
+LOG_SUSPICIOUS='\b(error|warning|fatal|exception|traceback|fault|crash(ed)?|abort(ed)?|uninitiali[sz]ed|assert(ion)?|segmentation|sanitizer|leak(s|ed)?|corrupt(ed|ion)?|overflow|double free)\b|^==[0-9]+=='
+LOG_EXPECT=()
+# pieces for log_expect patterns
+LOG_E='^exalsiusfs: error: '
+LOG_W='^exalsiusfs: warning: '
+LOG_UUID='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+LOG_URL='http://127\.0\.0\.1:[0-9]+/v1'
+
+# log_expect ERE...: daemon log lines (whole lines: anchor them) that this
+# suite provokes on purpose.
+log_expect() { LOG_EXPECT+=("$@"); }
+
+# log_unexpected FILE...: the suspicious lines no log_expect pattern matches
+log_unexpected() {
+	grep -hiE -- "$LOG_SUSPICIOUS" "$@" | grep -vE -f <(printf '%s\n' "${LOG_EXPECT[@]}")
+}
+
 finish() {
-	# the daemon must not have reported sanitizer or valgrind errors
-	if [ -f "$T_DIR/exfs.log" ] && grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' "$T_DIR"/exfs*.log; then
-		fail "daemon log is free of sanitizer reports"
+	local logs=() unexpected f
+	for f in "$T_DIR"/exfs*.log; do [ -f "$f" ] && logs+=("$f"); done
+	if [ ${#logs[@]} -gt 0 ]; then
+		# the daemon must not have reported sanitizer or valgrind errors
+		if grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' "${logs[@]}"; then
+			fail "daemon log is free of sanitizer reports"
+		fi
+		unexpected=$(log_unexpected "${logs[@]}")
+		if [ -n "$unexpected" ]; then
+			fail "daemon log holds no unexpected warning or error ($(grep -c '' <<<"$unexpected") lines)"
+			head -n 20 <<<"$unexpected" | sed 's/^/#   unexpected: /'
+		fi
 	fi
 	echo "$SUITE: $PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]

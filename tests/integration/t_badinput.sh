@@ -23,6 +23,27 @@
 #   BADINPUT_TSV=FILE     another table
 source "$(dirname "$0")/lib.sh"
 
+# the warnings and errors the table provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'listing workspaces: API list reply has no "workspaces" array$' \
+	"$LOG_E"'\.ctl: unknown command \(known: refresh, refresh NAME\)$' \
+	"$LOG_E"'(listing workspaces|refreshing train-llama|templates): API reply is not valid JSON \(.+ at offset [0-9]+\)$' \
+	"$LOG_E"'templates: API templates reply has no "workspace_templates" array$' \
+	"$LOG_E"'refreshing train-llama: API describe reply unusable: not an object$' \
+	"$LOG_E"'refreshing train-llama: the API answered a describe with another workspace'"'"'s id$' \
+	"$LOG_E"'(logs of|rmdir|workspace) .*: workspace id from the API is not a UUID; refusing to use it in a URL$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': control: (more than 16 commands in one write|no command given \(known: start, stop\)|write of [0-9]+ bytes is over the 4096-byte limit|unknown command ".*" \(known: start, stop\))$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 409: Workspace is already stopped$' \
+	"$LOG_E"'mkdir .*: not a workspace name in its encoded form$' \
+	"$LOG_E"'draft sp-[a-z0-9-]+: (spec\.json: .+|spec\.json is not valid JSON: .+ \(line [0-9]+, column [0-9]+\)|create failed: HTTP 400: Field '"'"'.+'"'"' must be .+)$' \
+	"$LOG_W"'API reply held invalid UTF-8, NUL or control characters; replaced$' \
+	"$LOG_W"'API reply holds numbers too large to hold; shown as strings$' \
+	"$LOG_W"'list entry [0-9]+ skipped: (no string id|no string name|not an object)$' \
+	"$LOG_W"'list holds workspace id '"$LOG_UUID"' twice; later copy skipped$' \
+	"$LOG_W"'logs of '"$LOG_UUID"': [0-9]+ unreadable lines skipped$' \
+	"$LOG_W"'template [0-9]+ skipped: (a repeated name or control characters in it|no usable name)$' \
+	"$LOG_W"'workspace '"$LOG_UUID"': workspace_status is not a plain word; shown as UNKNOWN$'
+
 TSV=${BADINPUT_TSV:-$ROOT/tests/integration/badinput.tsv}
 ONLY=${BADINPUT_ONLY:-}
 CTL_WS=notebook-a100		# a STOPPED demo workspace

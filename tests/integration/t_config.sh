@@ -3,6 +3,9 @@
 # the token kept out of argv and the environment, api_url rules,
 # EXALSIUS_API_URL, -o cluster, option validation, --version and --help.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'draft other-cluster: spec\.json: "cluster_id" differs from the mount'"'"'s cluster '"$LOG_UUID"'$'
 
 emu_start --demo --seed 30 || exit 1
 

@@ -3,6 +3,11 @@
 # cache invalidation after a command, EINVAL with no API call for a bogus
 # command, EBUSY for a state conflict, and the error file.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'workspace '"$LOG_UUID"': control: unknown command "(bogus|reboot)" \(known: start, stop\)$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': start failed: HTTP 404: The workspace with ID '"$LOG_UUID"' was not found\.$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 409: Workspace is already stopped$'
 
 emu_start --demo --pending-delay 0.3 || exit 1
 mnt_start -o cache_ttl=60 || exit 1

@@ -2,6 +2,20 @@
 # The DESIGN Errors table, row by row, provoked through the mount against
 # the emulator (real statuses or injected faults), plus EPERM and EROFS.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'listing workspaces: API reply is not valid JSON \('"'"'\]'"'"' expected near end of file at offset [0-9]+\)$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: Failed to connect to 127\.0\.0\.1 port [0-9]+ after [0-9]+ ms: Couldn'"'"'t connect to server$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: Operation timed out after [0-9]+ milliseconds with 0 bytes received$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP (401|403|404): Injected fault: HTTP \1$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP (429|500): Injected fault: HTTP \1 \(after retries\)$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP 401: Missing or invalid bearer token$' \
+	"$LOG_E"'listing workspaces: no access token: set EXALSIUS_TOKEN \(or ACCESS_TOKEN\), -o token_file or -o token_cmd$' \
+	"$LOG_W"'no access token \(EXALSIUS_TOKEN, ACCESS_TOKEN, -o token_file or -o token_cmd\); every API call will fail with EACCES$' \
+	"$LOG_E"'rmdir train-llama: delete failed: HTTP 409: Injected fault: HTTP 409$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': (start|stop) failed: HTTP (400|403|404|409|422): Injected fault: HTTP \2$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 502: Injected fault: HTTP 502 \(after retries\)$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': start failed: HTTP 500 \(after retries\)$'
 
 emu_start --demo || exit 1
 # cache_ttl=0: every operation asks the API, so each fault is seen;

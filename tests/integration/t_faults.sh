@@ -4,6 +4,18 @@
 # timeout, dropped connections, malformed and truncated bodies, lost create
 # replies, stale-on-error, an API restart, unmount with requests in flight.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'draft dropped: create failed \(POST '"$LOG_URL"'/workspaces: Empty reply from server\); the listing confirms nothing was created, write spec\.json again to retry$' \
+	"$LOG_E"'draft five-hundred: create failed \(create failed: HTTP 500: Injected fault: HTTP 500\); the listing confirms nothing was created, write spec\.json again to retry$' \
+	"$LOG_E"'listing workspaces: API reply is not valid JSON \('"'"'\]'"'"' expected near end of file at offset [0-9]+\)$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: Operation timed out after [0-9]+ milliseconds with [0-9]+ bytes received$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: transfer closed with [0-9]+ bytes remaining to read$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP (401|500): Injected fault: HTTP \1$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP 503: Injected fault: HTTP 503 \(after retries\)$' \
+	"$LOG_W"'draft lost-reply: create reply lost \(POST '"$LOG_URL"'/workspaces: Empty reply from server\); the listing shows it was created as '"$LOG_UUID"'$' \
+	"$LOG_W"'listing workspaces: GET '"$LOG_URL"'/workspaces: Failed to connect to 127\.0\.0\.1 port [0-9]+ after [0-9]+ ms: Couldn'"'"'t connect to server \(serving the last listing\)$' \
+	"$LOG_W"'listing workspaces: list failed: HTTP 500: Injected fault: HTTP 500 \(serving the last listing\)$'
 
 stat_of() { awk -v k="$1" '$1 == k {print $2}' "$MNT/.stats"; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
