@@ -271,8 +271,9 @@ model_join(json_t *obj, const struct model_templates *t)
 
 	if (!fp)
 		return NULL;
-	json_object_foreach(obj, key, v)
+	json_object_foreach(obj, key, v) {
 		fprintf(fp, "%s%s", n++ ? ", " : "", key);
+	}
 	for (size_t i = 0; t && i < t->n; i++)
 		fprintf(fp, "%s%s", n++ ? ", " : "", t->names[i]);
 	if (n == 0)
