@@ -126,7 +126,8 @@ analyze:
 # format-check keeps them so. Add a file once
 # `clang-format --dry-run --Werror FILE` passes (new files: from the start).
 FORMAT_FILES := src/htab.c src/rfc3339.c src/utf8.c src/vfs_list.c src/vfs_render.c \
-	src/api.h src/cred.h src/model_int.h src/rfc3339.h src/utf8.h
+	src/api.h src/cred.h src/model_int.h src/rfc3339.h src/utf8.h \
+	src/opts.c src/opts.h tests/unit/test_opts.c
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
