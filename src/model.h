@@ -138,5 +138,9 @@ const char *model_cmd_name(enum model_cmd c);
 char *model_strdup(const char *s);
 /* printf into a new allocation; NULL on failure. */
 char *model_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "LEAD: MSG" (allocated), or MSG alone when it already starts with LEAD:
+ * an API error ("create failed: HTTP 500: ...") says what failed itself,
+ * and must not be wrapped into "create failed (create failed: ...)". */
+char *model_msg_lead(const char *lead, const char *msg);
 
 #endif

@@ -326,8 +326,11 @@ draft_reconcile(struct vfs *v, struct draft *d, int rc, char **id, char **err)
 		*err = model_asprintf("create outcome unknown (%s); the listing shows %zu new workspaces of this name",
 				      why ? why : strerror(-rc), found);
 	} else {
-		*err = model_asprintf("create failed (%s); the listing confirms nothing was created, "
-				      "write spec.json again to retry", why ? why : strerror(-rc));
+		char *what = model_msg_lead("create failed", why ? why : strerror(-rc));
+
+		*err = model_asprintf("%s; the listing confirms nothing was created, "
+				      "write spec.json again to retry", what ? what : "create failed");
+		free(what);
 	}
 	free(why);
 	free(lerr);

@@ -6,8 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 # the warnings and errors this suite provokes on purpose (see finish)
 log_expect \
-	"$LOG_E"'draft dropped: create failed \(POST '"$LOG_URL"'/workspaces: Empty reply from server\); the listing confirms nothing was created, write spec\.json again to retry$' \
-	"$LOG_E"'draft five-hundred: create failed \(create failed: HTTP 500: Injected fault: HTTP 500\); the listing confirms nothing was created, write spec\.json again to retry$' \
+	"$LOG_E"'draft dropped: create failed: POST '"$LOG_URL"'/workspaces: Empty reply from server; the listing confirms nothing was created, write spec\.json again to retry$' \
+	"$LOG_E"'draft five-hundred: create failed: HTTP 500: Injected fault: HTTP 500; the listing confirms nothing was created, write spec\.json again to retry$' \
 	"$LOG_E"'listing workspaces: API reply is not valid JSON \('"'"'\]'"'"' expected near end of file at offset [0-9]+\)$' \
 	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: Operation timed out after [0-9]+ milliseconds with [0-9]+ bytes received$' \
 	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: transfer closed with [0-9]+ bytes remaining to read$' \
@@ -95,6 +95,8 @@ emu_fault '{"status": 500, "count": 1, "endpoint": "create_workspace"}'
 mkdir "$MNT/five-hundred"
 emu_reset
 expect "500 on create: EIO, not retried" "$(errno_of write "$MNT/five-hundred/spec.json" "$(spec_json five-hundred)") $(emu_count create_workspace)" "EIO@write 1"
+expect "its error says what failed once" "$(cat "$MNT/five-hundred/error")" \
+	"create failed: HTTP 500: Injected fault: HTTP 500; the listing confirms nothing was created, write spec.json again to retry"
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 

@@ -857,6 +857,16 @@ model_strings(void **state)
 	s = model_asprintf("%s-%d", "x", 42);
 	assert_string_equal(s, "x-42");
 	free(s);
+	/* a message that names the failure itself is not wrapped again */
+	s = model_msg_lead("create failed", "create failed: HTTP 500: boom");
+	assert_string_equal(s, "create failed: HTTP 500: boom");
+	free(s);
+	s = model_msg_lead("create failed", "POST http://h/v1/workspaces: Empty reply from server");
+	assert_string_equal(s, "create failed: POST http://h/v1/workspaces: Empty reply from server");
+	free(s);
+	s = model_msg_lead("create failed", "create failedness");
+	assert_string_equal(s, "create failed: create failedness");
+	free(s);
 }
 
 int
