@@ -202,7 +202,7 @@ int draft_temp_unlink(struct draft *d, const char *name);
 int draft_rename(struct vfs *v, struct draft *d, const char *from,
 		 const char *to);
 /* The template list (a new reference) or NULL when it cannot be had. */
-struct model_templates *vfs_templates(struct vfs *v, char **err);
+struct model_templates *vfs_templates(struct vfs *v, int *rc, char **err);
 
 /* vfs_dot.c: the root's reserved dot entries */
 int dot_resolve(struct vfs *v, const struct path_parts *pp, struct node *n);

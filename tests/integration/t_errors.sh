@@ -13,6 +13,7 @@ log_expect \
 	"$LOG_E"'listing workspaces: no access token: set EXALSIUS_TOKEN \(or ACCESS_TOKEN\), -o token_file or -o token_cmd$' \
 	"$LOG_W"'no access token \(EXALSIUS_TOKEN, ACCESS_TOKEN, -o token_file or -o token_cmd\); every API call will fail with EACCES$' \
 	"$LOG_E"'rmdir train-llama: delete failed: HTTP 409: Injected fault: HTTP 409$' \
+	"$LOG_E"'templates: templates failed: HTTP (401|403|404): Injected fault: HTTP \1$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': (start|stop) failed: HTTP (400|403|404|409|422): Injected fault: HTTP \2$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 502: Injected fault: HTTP 502 \(after retries\)$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': start failed: HTTP 500 \(after retries\)$'
@@ -39,6 +40,15 @@ expect "403 on list is EACCES" "$(errno_of listdir "$MNT")" "EACCES@listdir"
 emu_fault '{"status": 403, "count": 1, "endpoint": "start_workspace"}'
 expect "403 on start is EACCES" "$(errno_of write "$WS/control" start)" "EACCES@write"
 expect_match "the daemon logged it" "$(tail -n 5 "$T_DIR/exfs.log")" "HTTP 403"
+emu_fault '{"status": 401, "count": 1, "endpoint": "list_workspace_templates"}'
+expect "401 on the templates is EACCES for ls .templates" "$(errno_of listdir "$MNT/.templates")" "EACCES@listdir"
+emu_fault '{"status": 403, "count": 1, "endpoint": "list_workspace_templates"}'
+expect "403 on the templates is EACCES for a template file" \
+	"$(errno_of stat "$MNT/.templates/jupyter-notebook.json")" "EACCES@stat"
+emu_fault '{"status": 404, "count": 1, "endpoint": "list_workspace_templates"}'
+expect "404 on the templates is EIO for ls .templates (never an empty listing)" \
+	"$(errno_of listdir "$MNT/.templates")" "EIO@listdir"
+emu_clear
 
 # 404 -> ENOENT
 emu_fault '{"status": 404, "count": 1, "endpoint": "start_workspace"}'
