@@ -105,8 +105,10 @@ main_opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 	(void)out;
 	switch (key) {
 	case KEY_RO:
+		/* enforced by the file system, not the kernel: .ctl stays
+		 * writable (a refresh changes nothing on the API) */
 		o->ro = 1;
-		return 1;
+		return 0;
 	case KEY_ALLOW_OTHER:
 		o->allow_other = 1;
 		return 1;

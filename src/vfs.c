@@ -639,7 +639,7 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 		rc = -EISDIR;
 		goto out;
 	}
-	if (writing && v->ro) {
+	if (writing && v->ro && n.kind != NODE_CTL) {	/* refresh changes nothing */
 		rc = -EROFS;
 		goto out;
 	}
@@ -793,7 +793,7 @@ int
 vfs_write(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	  off_t off)
 {
-	if (v->ro)
+	if (v->ro && f->kind != NODE_CTL)
 		return -EROFS;
 	switch (f->kind) {
 	case NODE_WS:
@@ -878,7 +878,7 @@ vfs_truncate(struct vfs *v, const char *path, off_t size, struct vfs_file *f)
 	struct node n = { 0 };
 	int rc = 0;
 
-	if (v->ro)
+	if (v->ro && !(f ? f->kind == NODE_CTL : strcmp(path, "/.ctl") == 0))
 		return -EROFS;
 	if (!f) {
 		rc = vfs_resolve(v, path, &n);

@@ -150,8 +150,13 @@ emu_reset
 expect "ro: write control" "$(errno_of write "$MNT/train-llama/control" start)" "EROFS@open"
 expect "ro: mkdir" "$(errno_of mkdir "$MNT/newdraft")" "EROFS@mkdir"
 expect "ro: rmdir" "$(errno_of rmdir "$MNT/train-llama")" "EROFS@rmdir"
+expect "ro: chmod" "$(errno_of chmod "$MNT/train-llama/status")" "EROFS@chmod"
 expect "ro: nothing mutating was sent" "$(emu_count start_workspace) $(emu_count delete_workspace)" "0 0"
 check "ro: reading works" test -s "$MNT/train-llama/status.json"
+# a refresh changes nothing on the API: allowed on a read-only mount
+expect "ro: .ctl refresh is allowed" "$(errno_of write "$MNT/.ctl" refresh)" "OK"
+expect "ro: .ctl refresh NAME too" "$(errno_of write "$MNT/.ctl" 'refresh train-llama')" "OK"
+check "ro: and echo > .ctl works" bash -c "echo refresh >'$MNT/.ctl'"
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 finish
