@@ -756,6 +756,11 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 	size_t n, i;
 	int rc;
 
+	/* bash's echo and printf write each line apart: after a failure the
+	 * rest of what the user wrote is not sent (error keeps the reason) */
+	rc = __atomic_load_n(&f->control_rc, __ATOMIC_RELAXED);
+	if (rc < 0)
+		return rc;
 	if (size > VFS_CONTROL_MAX) {
 		err = model_asprintf("control: write of %zu bytes is over the %d-byte limit",
 				     size, VFS_CONTROL_MAX);
@@ -782,6 +787,7 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 	vfs_invalidate_siblings(v, f->path);
 	return (int)size;
 fail:
+	__atomic_store_n(&f->control_rc, rc, __ATOMIC_RELAXED);
 	log_msg(LOG_LVL_ERR, "workspace %s: %s", f->id, err ? err : strerror(-rc));
 	vfs_set_error(v, f->id, err ? err : strerror(-rc));
 	vfs_invalidate_siblings(v, f->path);

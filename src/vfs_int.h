@@ -159,6 +159,8 @@ struct vfs_file {
 	char *temp;			/* NODE_TEMP: its name */
 	int wrote;			/* spec.json: written through this handle */
 	int create_rc;			/* spec.json: failed create, for flush */
+	int control_rc;			/* control: a failed command (atomic); later
+					 * writes through this handle send nothing */
 	struct vfs_file *prev, *next;	/* vfs->files, under files_mu */
 };
 
