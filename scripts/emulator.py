@@ -37,6 +37,7 @@ ADMIN_PREFIX = "/_emulator/"
 DEFAULT_TOKEN = "emulator-token"
 MAX_BODY = 1 << 20            # larger request bodies are refused with 400
 MAX_DRAIN = 16 << 20          # oversize bodies up to this size are read and dropped
+MAX_REQUESTS = 100000         # request lines kept for GET /_emulator/requests
 ERROR_BASE = "https://api.exalsius.ai/errors/"
 BASE_EPOCH = 1767225600       # 2026-01-01T00:00:00Z, first generated created_at
 
@@ -394,6 +395,8 @@ class Store:
         self.list_cache = (None, b"")
         self.counts = dict.fromkeys(OPERATIONS, 0)
         self.total = 0
+        self.requests = []      # "METHOD /path?query" of API requests, as received
+        self.requests_dropped = 0  # oldest ones dropped beyond MAX_REQUESTS
         self.faults = []
         self.fault_seq = 0
         self.templates_body = dump({"workspace_templates": TEMPLATES, "total": len(TEMPLATES)})
@@ -503,11 +506,18 @@ class Store:
             self.last_us = created * 1000000
 
     # -- counters and faults
-    def count(self, op):
+    def count(self, op, line=None):
+        """Counts one API request and records its request line; done on
+        receipt, so a test that got the reply always finds it here."""
         with self.lock:
             self.total += 1
             if op:
                 self.counts[op] += 1
+            if line is not None:
+                if len(self.requests) >= MAX_REQUESTS:
+                    del self.requests[:MAX_REQUESTS // 2]
+                    self.requests_dropped += MAX_REQUESTS // 2
+                self.requests.append(line)
 
     def take_faults(self, op):
         """Consume one use of the first matching latency rule and of the first
@@ -911,7 +921,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _handle_api(self, path, query_string):
         store = self.store
         op, wid = route(self.command, path)
-        store.count(op)
+        store.count(op, "%s %s" % (self.command, self.path))
         body, body_err = self._read_body()
         latency, fault = store.take_faults(op)
         if latency:
@@ -996,6 +1006,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     store.total = 0
                     out = dict(store.counts, total=0)
                 return self._send_json(200, out)
+            if (m, name) == ("GET", "requests"):
+                # ?since=N: only the requests after the first N (absolute index)
+                since = parse_qs(urlsplit(self.path).query).get("since", ["0"])[0]
+                if not since.isdigit():
+                    raise bad("Parameter 'since' must be a non-negative integer")
+                with store.lock:
+                    first = store.requests_dropped
+                    out = {"requests": store.requests[max(int(since) - first, 0):],
+                           "next": first + len(store.requests)}
+                return self._send_json(200, out)
+            if (m, name) == ("POST", "restore"):
+                # everything as at start-up (seeded workspaces, templates, the
+                # start token, no faults, counts and request lines zero);
+                # settings (config) stay
+                fresh = Store(self.server.start_token, store.pending_delay, store.quiet)
+                self.server.seed(fresh)
+                self.server.store = fresh
+                return self._send_json(200, {"ok": True, "workspaces": len(fresh.records)})
             if name == "faults" and m in ("GET", "POST", "DELETE"):
                 rule = parse_fault(parse_json(body)) if m == "POST" else None
                 with store.lock:
@@ -1107,15 +1135,19 @@ def main(argv=None):
     args = parse_args(argv)
     token = os.environ.get("EXALSIUS_TOKEN") or DEFAULT_TOKEN
     store = Store(token, args.pending_delay, args.quiet)
+
+    def seed(st):
+        if args.demo:
+            st.seed_demo()
+        if args.seed:
+            st.seed_generated(args.seed)
+
     t0 = time.monotonic()
-    if args.demo:
-        store.seed_demo()
-    if args.seed:
-        store.seed_generated(args.seed)
+    seed(store)
     seeded = time.monotonic() - t0
 
     server = Server(("127.0.0.1", args.port), Handler)
-    server.store = store
+    server.store, server.seed, server.start_token = store, seed, token
     port = server.server_address[1]
 
     def stop(signum, frame):

@@ -190,10 +190,28 @@ api_command(struct http *h, const char *id, enum model_cmd cmd, char **err)
 	if ((rc = api_check_id(id, err)) < 0)
 		return rc;
 	snprintf(path, sizeof(path), "/workspace/%s/%s", id, model_cmd_name(cmd));
+	resp.attempts = 0;
 	rc = api_call(h, cmd == MODEL_CMD_START ? API_START : API_STOP, "POST",
 		      path, NULL, HTTP_RETRY_IDEMPOTENT, &resp, err);
 	if (rc == 0)
 		http_resp_free(&resp);
+	if (rc == -EBUSY && resp.attempts > 1) {
+		/* a 409 after a retry may be the first attempt's own effect */
+		struct ws *w = NULL;
+		char *derr = NULL;
+
+		if (api_describe(h, id, &w, &derr) == 0 &&
+		    model_cmd_reached(cmd, w->status)) {
+			log_msg(LOG_LVL_INFO, "workspace %s: %s answered 409 on a retry; "
+				"the workspace is %s, so the first attempt took effect",
+				id, model_cmd_name(cmd), w->status);
+			free(*err);
+			*err = NULL;
+			rc = 0;
+		}
+		model_ws_unref(w);
+		free(derr);
+	}
 	return rc;
 }
 

@@ -9,11 +9,14 @@
 #include "http.h"
 #include "log.h"
 #include "model.h"
+#include "opts.h"
 #include "vfs.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@ struct options {
 	char *token_cmd;
 	char *cluster;
 	char *cafile;
+	char *num[5];		/* the numbers as given, checked by main_numbers */
 	int cache_ttl;
 	int timeout;
 	int retries;
@@ -47,6 +51,17 @@ struct options {
 	int version;
 	int nonopts;		/* positional arguments seen */
 	char *source;		/* mount(8) passes "exalsiusfs MOUNTPOINT" */
+	char *mountpoint;	/* the last positional argument */
+};
+
+/* The numeric options, in the order of options.num[], with their bounds
+ * (a day at most for times: beyond that a value is a typo). */
+static const struct opts_num main_num_specs[] = {
+	{ "cache_ttl", "seconds", 0, 86400 },
+	{ "timeout", "seconds", 1, 3600 },
+	{ "retries", NULL, 0, 10 },
+	{ "max_stale", "seconds", 0, 86400 },
+	{ "wait_timeout", "seconds", 1, 86400 },
 };
 
 enum { KEY_RO, KEY_ALLOW_OTHER, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
@@ -58,11 +73,11 @@ static const struct fuse_opt main_opts[] = {
 	OPT("token_cmd=%s", token_cmd),
 	OPT("cluster=%s", cluster),
 	OPT("cafile=%s", cafile),
-	OPT("cache_ttl=%d", cache_ttl),
-	OPT("timeout=%d", timeout),
-	OPT("retries=%d", retries),
-	OPT("max_stale=%d", max_stale),
-	OPT("wait_timeout=%d", wait_timeout),
+	OPT("cache_ttl=%s", num[0]),
+	OPT("timeout=%s", num[1]),
+	OPT("retries=%s", num[2]),
+	OPT("max_stale=%s", num[3]),
+	OPT("wait_timeout=%s", num[4]),
 	OPT("umask=%o", umask),
 	OPT("uid=%d", uid),
 	OPT("gid=%d", gid),
@@ -96,8 +111,10 @@ main_opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 	(void)out;
 	switch (key) {
 	case KEY_RO:
+		/* enforced by the file system, not the kernel: .ctl stays
+		 * writable (a refresh changes nothing on the API) */
 		o->ro = 1;
-		return 1;
+		return 0;
 	case KEY_ALLOW_OTHER:
 		o->allow_other = 1;
 		return 1;
@@ -114,6 +131,8 @@ main_opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 		o->version = 1;
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
+		free(o->mountpoint);
+		o->mountpoint = strdup(arg);
 		/* keep the first aside: with two, it was mount(8)'s source */
 		if (o->nonopts++ == 0) {
 			o->source = strdup(arg);
@@ -131,25 +150,99 @@ main_usage(const char *prog)
 	printf("usage: %s [options] MOUNTPOINT\n"
 	       "       mount -t fuse.exalsiusfs exalsiusfs MOUNTPOINT -o token_file=PATH,...\n\n"
 	       "Mount the exalsius workspace API as files.\n\n"
-	       "exalsiusfs options:\n"
+	       "Options (several -o options may be joined with commas):\n"
 	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL or %s)\n"
 	       "    -o token_file=PATH     read the access token from PATH (again when it changes)\n"
 	       "    -o token_cmd=COMMAND   run COMMAND for the token (again after a 401\n"
 	       "                           and before a JWT expires); else the token is\n"
 	       "                           $EXALSIUS_TOKEN or $ACCESS_TOKEN\n"
 	       "    -o cluster=UUID        show only this cluster's workspaces\n"
-	       "    -o cache_ttl=SECONDS   cache lifetime (default 10, 0 = always ask)\n"
-	       "    -o timeout=SECONDS     per HTTP request (default 30)\n"
-	       "    -o retries=N           retries of repeatable requests (default 2)\n"
+	       "    -o cache_ttl=SECONDS   cache lifetime, 0-86400 (default 10, 0 = always ask)\n"
+	       "    -o timeout=SECONDS     per API request, retries included, 1-3600 (default 30)\n"
+	       "    -o retries=N           retries of repeatable requests, 0-10 (default 2)\n"
 	       "    -o max_stale=SECONDS   serve the last listing this long while the API\n"
-	       "                           fails transiently (default 300, 0 = never)\n"
-	       "    -o wait_timeout=SECONDS  how long wait/STATE blocks (default 600)\n"
+	       "                           fails transiently, 0-86400 (default 300, 0 = never)\n"
+	       "    -o wait_timeout=SECONDS  how long wait/STATE blocks, 1-86400 (default 600)\n"
 	       "    -o cafile=PATH         extra CA bundle for TLS verification\n"
 	       "    -o ro                  read-only mount\n"
 	       "    -o allow_other         let other users in (implies default_permissions)\n"
-	       "    -f, -d, -s             foreground, debug, single-threaded\n"
-	       "    -V, --version          print the version\n\n",
+	       "    -f                     stay in the foreground, log to stderr\n"
+	       "    -d                     debug output (implies -f)\n"
+	       "    -s                     single-threaded\n"
+	       "    -h, --help             this help\n"
+	       "    -V, --version          print the version\n\n"
+	       "Unmount with: fusermount3 -u MOUNTPOINT\n"
+	       "Everything else (files, errors, fstab, systemd): man exalsiusfs\n",
 	       prog, DEFAULT_API_URL);
+}
+
+/* Check the numeric options and store them; 0, or -1 with a message
+ * naming the first bad one and its range. */
+static int
+main_numbers(struct options *o)
+{
+	int *dst[] = { &o->cache_ttl, &o->timeout, &o->retries, &o->max_stale,
+		       &o->wait_timeout };
+	char *err = NULL;
+
+	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
+		if (!o->num[i])
+			continue;	/* the default stays */
+		if (opts_number(&main_num_specs[i], o->num[i], dst[i], &err) != 0) {
+			fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
+			free(err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* 0, or -1 with a message when exalsiusfs is mounted at mp already: FUSE
+ * would stack a second mount over the first. A mountpoint that cannot be
+ * resolved (a dead mount answers ENOTCONN) is looked up by its parent. */
+static int
+main_check_mountpoint(const char *mp)
+{
+	char path[PATH_MAX], *copy1 = strdup(mp), *copy2 = strdup(mp);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp, *mi;
+	int busy = 0, n;
+
+	if (!copy1 || !copy2)
+		goto out;
+	if (!realpath(mp, path)) {
+		char parent[PATH_MAX];
+		const char *base = basename(copy2);
+
+		if (!realpath(dirname(copy1), parent))
+			goto out;	/* mounting will say what is wrong */
+		n = snprintf(path, sizeof(path), "%s/%s",
+			     strcmp(parent, "/") == 0 ? "" : parent, base);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			goto out;
+	}
+	mi = fopen("/proc/self/mountinfo", "r");
+	fp = mi ? open_memstream(&buf, &len) : NULL;
+	if (fp) {
+		char chunk[4096];
+		size_t got;
+
+		while ((got = fread(chunk, 1, sizeof(chunk), mi)) > 0)
+			fwrite(chunk, 1, got, fp);
+		fclose(fp);
+		busy = buf && opts_mounted_at(buf, path, "fuse.exalsiusfs");
+	}
+	if (mi)
+		fclose(mi);
+	if (busy)
+		fprintf(stderr, "exalsiusfs: %s: exalsiusfs is already mounted there; "
+			"unmount it first (fusermount3 -u %s)\n", mp, mp);
+out:
+	free(buf);
+	free(copy1);
+	free(copy2);
+	return busy ? -1 : 0;
 }
 
 /* Remove a variable from the environment, first wiping its value in
@@ -294,8 +387,6 @@ main(int argc, char *argv[])
 	}
 	if (o.help) {
 		main_usage(argv[0]);
-		fuse_cmdline_help();
-		fuse_lowlevel_help();
 		rc = 0;
 		goto out;
 	}
@@ -314,11 +405,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "exalsiusfs: cluster must be a UUID\n");
 		goto out;
 	}
-	if (o.cache_ttl < 0 || o.timeout < 1 || o.retries < 0 || o.retries > 10 ||
-	    o.max_stale < 0 || o.wait_timeout < 1) {
-		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10, max_stale >= 0, wait_timeout >= 1\n");
+	if (main_numbers(&o) != 0)
 		goto out;
-	}
+	if (o.mountpoint && main_check_mountpoint(o.mountpoint) != 0)
+		goto out;
 	cred = main_cred(&o);
 	if (!cred)
 		goto out;
@@ -386,6 +476,9 @@ out:
 	free(o.token_file);
 	free(o.token_cmd);
 	free(o.source);
+	free(o.mountpoint);
+	for (size_t i = 0; i < sizeof(o.num) / sizeof(o.num[0]); i++)
+		free(o.num[i]);
 	free(o.cluster);
 	free(o.cafile);
 	return rc;

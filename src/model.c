@@ -35,6 +35,16 @@ model_asprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
+char *
+model_msg_lead(const char *lead, const char *msg)
+{
+	size_t n = strlen(lead);
+
+	if (strncmp(msg, lead, n) == 0 && (msg[n] == ':' || msg[n] == '\0'))
+		return strdup(msg);
+	return model_asprintf("%s: %s", lead, msg);
+}
+
 struct ws *
 model_ws_ref(struct ws *w)
 {

@@ -133,10 +133,22 @@ int model_parse_control(const char *buf, size_t len, enum model_cmd *cmds,
 			size_t *n, char **err);
 /* "start" or "stop". */
 const char *model_cmd_name(enum model_cmd c);
+/* Nonzero when a workspace_status is what cmd asks for or on its way
+ * there (start: RUNNING or PENDING; stop: STOPPED). */
+int model_cmd_reached(enum model_cmd cmd, const char *status);
+/* Up to max bytes of s[0..n) as text safe to show in an error message
+ * (allocated): printable ASCII and valid UTF-8 as they are, '"' and '\\'
+ * escaped with a backslash, every other byte (controls, invalid UTF-8,
+ * C1 controls) as \xHH; "..." when cut. */
+char *model_escape_text(const char *s, size_t n, size_t max);
 
 /* strdup that returns NULL for NULL. */
 char *model_strdup(const char *s);
 /* printf into a new allocation; NULL on failure. */
 char *model_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "LEAD: MSG" (allocated), or MSG alone when it already starts with LEAD:
+ * an API error ("create failed: HTTP 500: ...") says what failed itself,
+ * and must not be wrapped into "create failed (create failed: ...)". */
+char *model_msg_lead(const char *lead, const char *msg);
 
 #endif

@@ -6,6 +6,7 @@
 #include "model.h"
 #include "model_int.h"
 #include "log.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -271,8 +272,9 @@ model_join(json_t *obj, const struct model_templates *t)
 
 	if (!fp)
 		return NULL;
-	json_object_foreach(obj, key, v)
+	json_object_foreach(obj, key, v) {
 		fprintf(fp, "%s%s", n++ ? ", " : "", key);
+	}
 	for (size_t i = 0; t && i < t->n; i++)
 		fprintf(fp, "%s%s", n++ ? ", " : "", t->names[i]);
 	if (n == 0)
@@ -371,14 +373,63 @@ model_cmd_name(enum model_cmd c)
 	return c == MODEL_CMD_START ? "start" : "stop";
 }
 
+char *
+model_escape_text(const char *s, size_t n, size_t max)
+{
+	char *buf = NULL;
+	size_t len = 0, i = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (!fp)
+		return NULL;
+	while (i < n && i < max) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = c >= 0x80 ? utf8_seq_len((const unsigned char *)s + i, n - i) : 1;
+
+		if (c == '"' || c == '\\') {
+			fprintf(fp, "\\%c", c);
+		} else if (c >= 0x20 && c < 0x7f) {
+			fputc(c, fp);
+		} else if (k > 1 && !(c == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
+			fwrite(s + i, 1, k, fp);	/* readable text, C1 controls aside */
+			i += k;
+			continue;
+		} else {
+			fprintf(fp, "\\x%02X", c);
+		}
+		i++;
+	}
+	if (i < n)
+		fputs("...", fp);
+	fclose(fp);
+	return buf;
+}
+
+int
+model_cmd_reached(enum model_cmd cmd, const char *status)
+{
+	if (!status)
+		return 0;
+	if (cmd == MODEL_CMD_START)
+		return strcmp(status, "RUNNING") == 0 || strcmp(status, "PENDING") == 0;
+	return strcmp(status, "STOPPED") == 0;
+}
+
 int
 model_parse_control(const char *buf, size_t len, enum model_cmd *cmds,
 		    size_t *n, char **err)
 {
+	const char *nul = memchr(buf, '\0', len);
 	size_t i = 0;
 
 	*n = 0;
 	*err = NULL;
+	if (nul) {
+		/* "start\0stop" must not read as an unknown command "start" */
+		*err = model_asprintf("control: a NUL byte at offset %zu (commands are "
+				      "text, one a line: start, stop)", (size_t)(nul - buf));
+		return -EINVAL;
+	}
 	while (i < len) {
 		size_t b = i, e;
 
@@ -401,10 +452,12 @@ model_parse_control(const char *buf, size_t len, enum model_cmd *cmds,
 		} else if (e - b == 4 && strncasecmp(buf + b, "stop", 4) == 0) {
 			cmds[(*n)++] = MODEL_CMD_STOP;
 		} else {
-			int shown = (int)(e - b > 40 ? 40 : e - b);
+			/* what was written is echoed into error: escaped */
+			char *shown = model_escape_text(buf + b, e - b, 40);
 
-			*err = model_asprintf("control: unknown command \"%.*s\" (known: start, stop)",
-					      shown, buf + b);
+			*err = model_asprintf("control: unknown command \"%s\" (known: start, stop)",
+					      shown ? shown : "?");
+			free(shown);
 			return -EINVAL;
 		}
 	}

@@ -763,7 +763,7 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 		rc = -EISDIR;
 		goto out;
 	}
-	if (writing && v->ro) {
+	if (writing && v->ro && n.kind != NODE_CTL) {	/* refresh changes nothing */
 		rc = -EROFS;
 		goto out;
 	}
@@ -933,6 +933,11 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 	size_t n = 0, i = 0;
 	int rc;
 
+	/* bash's echo and printf write each line apart: after a failure the
+	 * rest of what the user wrote is not sent (error keeps the reason) */
+	rc = __atomic_load_n(&f->control_rc, __ATOMIC_RELAXED);
+	if (rc < 0)
+		return rc;
 	if (size > VFS_CONTROL_MAX) {
 		err = model_asprintf("control: write of %zu bytes is over the %d-byte limit",
 				     size, VFS_CONTROL_MAX);
@@ -959,6 +964,7 @@ vfs_write_control(struct vfs *v, struct vfs_file *f, const char *buf, size_t siz
 	vfs_invalidate_siblings(v, f->path);
 	return (int)size;
 fail:
+	__atomic_store_n(&f->control_rc, rc, __ATOMIC_RELAXED);
 	log_msg(LOG_LVL_ERR, "workspace %s: %s", f->id, err ? err : strerror(-rc));
 	/* name the command that failed; a write refused whole is "control" */
 	vfs_note_error(v, f->id, "control", rc != -EINVAL && rc != -EFBIG && i < n
@@ -972,7 +978,7 @@ int
 vfs_write(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	  off_t off)
 {
-	if (v->ro)
+	if (v->ro && f->kind != NODE_CTL)
 		return -EROFS;
 	switch (f->kind) {
 	case NODE_WS:
@@ -1065,7 +1071,7 @@ vfs_truncate(struct vfs *v, const char *path, off_t size, struct vfs_file *f)
 	struct node n = { 0 };
 	int rc = 0;
 
-	if (v->ro)
+	if (v->ro && !(f ? f->kind == NODE_CTL : strcmp(path, "/.ctl") == 0))
 		return -EROFS;
 	if (!f) {
 		rc = vfs_resolve(v, path, &n);

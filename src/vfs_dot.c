@@ -68,11 +68,11 @@ dot_resolve(struct vfs *v, const struct path_parts *pp, struct node *n)
 			return -ENOENT;
 		memcpy(name, pp->file, len - 5);
 		name[len - 5] = '\0';
-		n->tpl = vfs_templates(v, &err);
+		n->tpl = vfs_templates(v, &rc, &err);
 		if (!n->tpl) {
 			log_msg(LOG_LVL_ERR, "templates: %s", err ? err : "unavailable");
 			free(err);
-			return -EIO;
+			return rc < 0 ? rc : -EIO;	/* EACCES for a bad token */
 		}
 		n->tpl_idx = model_templates_find(n->tpl, name);
 		n->kind = NODE_TPL;
@@ -119,12 +119,13 @@ dot_readdir(struct vfs *v, const struct node *n, vfs_fill_fn fill, void *ctx)
 
 	if (n->kind == NODE_TPL_DIR) {
 		char *err = NULL;
-		struct model_templates *t = vfs_templates(v, &err);
+		struct model_templates *t = vfs_templates(v, &rc, &err);
 
 		if (!t) {
 			log_msg(LOG_LVL_ERR, "templates: %s", err ? err : "unavailable");
 			free(err);
-			return -EIO;
+			/* EACCES for a bad token; readdir(3) takes ENOENT for "empty" */
+			return rc < 0 && rc != -ENOENT ? rc : -EIO;
 		}
 		for (size_t i = 0; i < model_templates_count(t); i++) {
 			char name[PATH_NAME_MAX + 1];

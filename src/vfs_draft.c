@@ -131,7 +131,7 @@ vfs_fetch_templates(void *arg, const char *key, void **val, char **err)
 }
 
 struct model_templates *
-vfs_templates(struct vfs *v, char **err)
+vfs_templates(struct vfs *v, int *rcp, char **err)
 {
 	void *val = NULL;
 	int rc;
@@ -139,6 +139,8 @@ vfs_templates(struct vfs *v, char **err)
 	*err = NULL;
 	rc = cache_get(v->tpl_cache, VFS_TPL_KEY, vfs_fetch_templates, v, &val,
 		       NULL, err);
+	if (rcp)
+		*rcp = rc < 0 ? rc : 0;
 	return rc < 0 ? NULL : val;
 }
 
@@ -174,7 +176,7 @@ draft_render_spec(struct vfs *v, struct draft *d, char **out, size_t *len,
 	}
 	pthread_mutex_unlock(&d->mu);
 	/* a fresh draft shows a skeleton built on a real template */
-	tpl = vfs_templates(v, &err);
+	tpl = vfs_templates(v, NULL, &err);
 	free(err);
 	i = model_templates_find(tpl, "jupyter-notebook");
 	*out = model_spec_skeleton(d->name, v->cluster, tpl, i >= 0 ? i : 0);
@@ -326,8 +328,11 @@ draft_reconcile(struct vfs *v, struct draft *d, int rc, char **id, char **err)
 		*err = model_asprintf("create outcome unknown (%s); the listing shows %zu new workspaces of this name",
 				      why ? why : strerror(-rc), found);
 	} else {
-		*err = model_asprintf("create failed (%s); the listing confirms nothing was created, "
-				      "write spec.json again to retry", why ? why : strerror(-rc));
+		char *what = model_msg_lead("create failed", why ? why : strerror(-rc));
+
+		*err = model_asprintf("%s; the listing confirms nothing was created, "
+				      "write spec.json again to retry", what ? what : "create failed");
+		free(what);
 	}
 	free(why);
 	free(lerr);
@@ -347,7 +352,7 @@ draft_create(struct vfs *v, struct draft *d, const char *spec, size_t len,
 	rc = model_spec_build(spec, len, d->name, v->cluster, &body, err);
 	if (rc < 0)
 		return rc;
-	tpl = vfs_templates(v, &terr);
+	tpl = vfs_templates(v, NULL, &terr);
 	if (tpl) {
 		rc = model_spec_check_template(body, tpl, err);
 		model_templates_unref(tpl);

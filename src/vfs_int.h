@@ -209,6 +209,8 @@ struct vfs_file {
 	char *status;			/* guarded by mu: NODE_WS status file */
 	int wrote;			/* guarded by mu: spec.json written */
 	int create_rc;			/* guarded by mu: failed create, for flush */
+	int control_rc;			/* control: a failed command (atomic); later
+					 * writes through this handle send nothing */
 	struct vfs_file *prev, *next;	/* vfs->files, under files_mu */
 };
 
@@ -280,7 +282,7 @@ int draft_temp_unlink(struct draft *d, const char *name);
 int draft_rename(struct vfs *v, struct draft *d, const char *from,
 		 const char *to);
 /* The template list (a new reference) or NULL when it cannot be had. */
-struct model_templates *vfs_templates(struct vfs *v, char **err);
+struct model_templates *vfs_templates(struct vfs *v, int *rc, char **err);
 
 /* vfs_dot.c: the root's reserved dot entries */
 int dot_resolve(struct vfs *v, const struct path_parts *pp, struct node *n);

@@ -8,9 +8,13 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EXFS_BIN=${EXFS_BIN:-$ROOT/build/exalsiusfs}
-FSOP="python3 $ROOT/tests/integration/fsop.py"
+# Debian's python3 (install-deps installs it) unless EXFS_PYTHON says
+# otherwise: a version manager's shim found first in PATH can take 0.3 s
+# per start, and the suites start Python hundreds of times.
+PY=${EXFS_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+FSOP="$PY $ROOT/tests/integration/fsop.py"
 SUITE=$(basename "$0" .sh)
-T_DIR=$(mktemp -d "/tmp/exfs-$SUITE.XXXXXX")
+T_DIR=$(mktemp -d "${EXFS_TEST_TMP:-/tmp}/exfs-$SUITE.XXXXXX")
 MNT=$T_DIR/mnt
 T_TOKEN="itest-token-$$-$RANDOM"
 PASS=0
@@ -61,10 +65,39 @@ expect_match() {
 	if [[ "$2" =~ $3 ]]; then pass "$1"; else fail "$1: '$2' does not match /$3/"; fi
 }
 
+# Daemon log lines that look like trouble (the words libfuse's own test
+# suite looks for, sanitizer and valgrind reports): each one must match a
+# pattern the suite declared with log_expect, or the suite fails.
+LOG_SUSPICIOUS='\b(error|warning|fatal|exception|traceback|fault|crash(ed)?|abort(ed)?|uninitiali[sz]ed|assert(ion)?|segmentation|sanitizer|leak(s|ed)?|corrupt(ed|ion)?|overflow|double free)\b|^==[0-9]+=='
+LOG_EXPECT=()
+# pieces for log_expect patterns
+LOG_E='^exalsiusfs: error: '
+LOG_W='^exalsiusfs: warning: '
+LOG_UUID='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+LOG_URL='http://127\.0\.0\.1:[0-9]+/v1'
+
+# log_expect ERE...: daemon log lines (whole lines: anchor them) that this
+# suite provokes on purpose.
+log_expect() { LOG_EXPECT+=("$@"); }
+
+# log_unexpected FILE...: the suspicious lines no log_expect pattern matches
+log_unexpected() {
+	grep -hiE -- "$LOG_SUSPICIOUS" "$@" | grep -vE -f <(printf '%s\n' "${LOG_EXPECT[@]}")
+}
+
 finish() {
-	# the daemon must not have reported sanitizer or valgrind errors
-	if [ -f "$T_DIR/exfs.log" ] && grep -Eq 'AddressSanitizer|ThreadSanitizer|runtime error:|LeakSanitizer' "$T_DIR"/exfs*.log; then
-		fail "daemon log is free of sanitizer reports"
+	local logs=() unexpected f
+	for f in "$T_DIR"/exfs*.log; do [ -f "$f" ] && logs+=("$f"); done
+	if [ ${#logs[@]} -gt 0 ]; then
+		# the daemon must not have reported sanitizer or valgrind errors
+		if grep -Eq 'AddressSanitizer|ThreadSanitizer|runtime error:|LeakSanitizer' "${logs[@]}"; then
+			fail "daemon log is free of sanitizer reports"
+		fi
+		unexpected=$(log_unexpected "${logs[@]}")
+		if [ -n "$unexpected" ]; then
+			fail "daemon log holds no unexpected warning or error ($(grep -c '' <<<"$unexpected") lines)"
+			head -n 20 <<<"$unexpected" | sed 's/^/#   unexpected: /'
+		fi
 	fi
 	echo "$SUITE: $PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
@@ -73,7 +106,7 @@ finish() {
 # emu_start [emulator args]: start the emulator, set EMU_URL.
 emu_start() {
 	rm -f "$T_DIR/port"
-	EXALSIUS_TOKEN=$T_TOKEN python3 "$ROOT/scripts/emulator.py" --port 0 \
+	EXALSIUS_TOKEN=$T_TOKEN "$PY" "$ROOT/scripts/emulator.py" --port 0 \
 		--port-file "$T_DIR/port" --quiet "$@" >>"$T_DIR/emu.log" 2>&1 &
 	EMU_PID=$!
 	for _ in $(seq 100); do

@@ -5,11 +5,14 @@ cd "$(dirname "$0")" || exit 1
 pass=0
 fail=0
 suites=${SUITES:-$(ls t_*.sh)}
-# test mounts present now; any new one after the suites is a leak
-mounts() { awk '$3 ~ /^fuse/ && $2 ~ /\/tmp\/exfs-t_/ {print $2}' /proc/mounts | sort; }
-before=$(mounts)
+# the suites' temp dirs go into one directory of this run, so that the
+# leak check below sees this run's mounts only (other runs may be going on)
+EXFS_TEST_TMP=$(mktemp -d /tmp/exfs-run.XXXXXX) || exit 1
+export EXFS_TEST_TMP
+# any test mount left after the suites is a leak
+mounts() { awk -v d="$EXFS_TEST_TMP/" '$3 ~ /^fuse/ && index($2, d) == 1 {print $2}' /proc/mounts | sort; }
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; rmdir "$EXFS_TEST_TMP" 2>/dev/null' EXIT
 for s in $suites; do
 	echo "# suite $s"
 	bash "$s" 2>&1 | tee "$log"
@@ -22,7 +25,7 @@ for s in $suites; do
 		fail=$((fail + 1))
 	fi
 done
-if [ "$(mounts)" != "$before" ]; then
+if [ -n "$(mounts)" ]; then
 	echo "not ok - a test mount was left behind"
 	fail=$((fail + 1))
 fi

@@ -2,25 +2,50 @@
 # Bad input, table-driven: every row of badinput.tsv (next to this file) is
 # one hostile input with the result a user of this tool should get per the
 # README (errno table, Names, Limits, Hostile API data): control and .ctl
-# writes, spec.json contents and mkdir names through one shared mount, and
-# API replies (workspace objects injected verbatim into the list, whole
-# list / describe / logs / templates bodies) each on a fresh emulator and
-# mount. See the header of badinput.tsv for the columns and the checks.
+# writes, spec.json contents and mkdir names, and API replies (workspace
+# objects injected verbatim into the list, whole list / describe / logs /
+# templates bodies). One emulator serves the whole table; before each API
+# case it is restored to its start state (POST /_emulator/restore) and the
+# mount drops what it cached (`refresh` to .ctl), so every case starts from
+# the same data. The mount is shared by the cases with the same mount
+# options, and mounted again if a case left it dead. See the header of
+# badinput.tsv for the columns and the checks.
 #
 # Besides each row's own checks, after every case: the daemon is alive and
 # the mount answers sanely (the root lists without a name twice,
 # .workspaces.tsv is a clean table, .by-id holds only UUIDs, .templates no
-# name twice); the emulator runs with request logging, and no API request
-# path it logged may be anything but a known endpoint with a UUID for an
-# id; every mount must end with a clean daemon exit.
+# name twice); no API request path the emulator received during the case
+# (it records them on receipt: GET /_emulator/requests) may be anything
+# but a known endpoint with a UUID for an id; every mount must end with a
+# clean daemon exit.
 #
 #   BADINPUT_ONLY=REGEX   run only the rows whose "kind/name" matches REGEX
 #   BADINPUT_TSV=FILE     another table
 source "$(dirname "$0")/lib.sh"
 
+# the warnings and errors the table provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'listing workspaces: API list reply has no "workspaces" array$' \
+	"$LOG_E"'\.ctl: unknown command \(known: refresh, refresh NAME\)$' \
+	"$LOG_E"'(listing workspaces|refreshing train-llama|templates): API reply is not valid JSON \(.+ at offset [0-9]+\)$' \
+	"$LOG_E"'templates: API templates reply has no "workspace_templates" array$' \
+	"$LOG_E"'refreshing train-llama: API describe reply unusable: not an object$' \
+	"$LOG_E"'refreshing train-llama: the API answered a describe with another workspace'"'"'s id$' \
+	"$LOG_E"'(logs of|rmdir|workspace) .*: workspace id from the API is not a UUID; refusing to use it in a URL$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': control: (more than 16 commands in one write|no command given \(known: start, stop\)|write of [0-9]+ bytes is over the 4096-byte limit|unknown command ".*" \(known: start, stop\))$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 409: Workspace is already stopped$' \
+	"$LOG_E"'mkdir .*: not a workspace name in its encoded form$' \
+	"$LOG_E"'draft sp-[a-z0-9-]+: (spec\.json: .+|spec\.json is not valid JSON: .+ \(line [0-9]+, column [0-9]+\)|create failed: HTTP 400: Field '"'"'.+'"'"' must be .+)$' \
+	"$LOG_W"'API reply held invalid UTF-8, NUL or control characters; replaced$' \
+	"$LOG_W"'API reply holds numbers too large to hold; shown as strings$' \
+	"$LOG_W"'list entry [0-9]+ skipped: (no string id|no string name|not an object)$' \
+	"$LOG_W"'list holds workspace id '"$LOG_UUID"' twice; later copy skipped$' \
+	"$LOG_W"'logs of '"$LOG_UUID"': [0-9]+ unreadable lines skipped$' \
+	"$LOG_W"'template [0-9]+ skipped: (a repeated name or control characters in it|no usable name)$' \
+	"$LOG_W"'workspace '"$LOG_UUID"': workspace_status is not a plain word; shown as UNKNOWN$'
+
 TSV=${BADINPUT_TSV:-$ROOT/tests/integration/badinput.tsv}
 ONLY=${BADINPUT_ONLY:-}
-BI="python3 $T_DIR/bi.py"
 CTL_WS=notebook-a100		# a STOPPED demo workspace
 LOG_WS=train-llama		# a RUNNING one, for the logs file
 DESC_WS=train-llama		# a RUNNING one, stopped to make it described
@@ -28,7 +53,7 @@ MNT_OPTS=cache_ttl=0,max_stale=0
 
 # ---- the helper: evaluates inputs, performs byte-exact operations, checks --
 cat >"$T_DIR/bi.py" <<'PY'
-import errno, json, os, re, sys, time, uuid
+import errno, json, os, re, sys, urllib.error, urllib.request, uuid
 
 DEL = object()
 U1 = "0badc0de-0000-4000-8000-000000000001"
@@ -36,7 +61,24 @@ U2 = "0badc0de-0000-4000-8000-000000000002"
 U3 = "0badc0de-0000-4000-8000-000000000003"
 F1 = "0badf00d-0000-4000-8000-000000000001"
 TL = "4b3f0c8e-1d2a-4f5b-9c6d-7e8f9a0b1c01"     # the demo's train-llama
+SAMPLE = 24     # links followed per directory by the invariants
+
+
+def sampled(n):
+    """SAMPLE indexes spread evenly over range(n), the first and last among them."""
+    if n <= SAMPLE:
+        return set(range(n))
+    return set(round(k * (n - 1) / (SAMPLE - 1)) for k in range(SAMPLE))
 UUID_RE = re.compile(r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def requests_since(url, since):
+    """The API request lines ("METHOD /path?query") the emulator received
+    after the first `since`; it records them before answering, so every
+    request whose reply has arrived is there."""
+    with urllib.request.urlopen("%s/_emulator/requests?since=%d" % (url, int(since)),
+                                timeout=30) as r:
+        return json.load(r)["requests"]
 
 
 def ename(e):
@@ -229,7 +271,7 @@ def cmd_listdir(mnt, out):
     print("OK")
 
 
-def cmd_check(mnt, basefile, subject0, emulog, line0, *tokens):
+def cmd_check(mnt, basefile, subject0, emuurl, since, *tokens):
     """One line per token: 'ok TOKEN' or 'fail TOKEN: why'."""
     m = fs(mnt)
     base = set(n.encode("latin-1") for n in json.load(open(basefile)))
@@ -366,13 +408,9 @@ def cmd_check(mnt, basefile, subject0, emulog, line0, *tokens):
                 got = ename(e) + "@rmdir"
             res(tok, None if got == arg else "got " + got)
         elif kind == "never":
-            # no API request the emulator logged since the case began names
-            # it (the emulator logs a request just after answering it)
-            time.sleep(0.5)
-            with open(emulog, "rb") as f:
-                lines = f.read().split(b"\n")[int(line0):]
-            hits = [l.decode("latin-1") for l in lines
-                    if unesc(arg) in l and b'"' in l and b"/_emulator/" not in l]
+            # no API request the emulator received since the case began names it
+            hits = [l for l in requests_since(emuurl, since)
+                    if unesc(arg) in l.encode("latin-1")]
             res(tok, None if not hits else "sent: %s" % hits[0][:160])
         elif kind == "mtime":
             try:
@@ -400,6 +438,7 @@ def cmd_invariants(mnt):
     dup = sorted(set(n for n in names if names.count(n) > 1))
     if dup:
         bad.append("root lists twice: %r" % dup[:3])
+    tsv_id = {}     # name -> id, from .workspaces.tsv
     rc, data = do_read(m + b"/.workspaces.tsv")
     if rc != "OK":
         bad.append(".workspaces.tsv: " + rc)
@@ -415,18 +454,29 @@ def cmd_invariants(mnt):
             if f[0] not in names:
                 bad.append(".workspaces.tsv names %r, not listed" % f[0][:80])
                 break
+            tsv_id[f[0]] = f[1]
     try:
         ids = os.listdir(m + b"/.by-id")
         if any(not UUID_RE.match(i.decode("latin-1")) for i in ids) or len(set(ids)) != len(ids):
             bad.append(".by-id holds %r" % ids[:3])
         # each link leads to the directory of that very workspace (reading
         # it may fail while a bad reply about it is served; showing another
-        # id may not)
-        for i in ids[:400]:
-            t = os.readlink(m + b"/.by-id/" + i)
-            rc, data = do_read(m + b"/.by-id/" + i + b"/id")
-            if not t.startswith(b"../") or t[3:] not in names or \
-                    (rc == "OK" and data.strip().lower() != i.lower()):
+        # id may not). At cache_ttl=0 every readlink and open asks the API,
+        # so 300 links cost half a minute: SAMPLE links spread over the
+        # directory are followed and their id read; every id must be a
+        # listed name's id in .workspaces.tsv.
+        by_tsv = {v.lower(): k for k, v in tsv_id.items()}
+        follow = sampled(len(ids))
+        for k, i in enumerate(ids):
+            if k in follow:
+                t = os.readlink(m + b"/.by-id/" + i)
+                rc, data = do_read(m + b"/.by-id/" + i + b"/id")
+                ok = t.startswith(b"../") and t[3:] in names and \
+                    (rc != "OK" or data.strip().lower() == i.lower())
+            else:
+                t, data = b"(not followed)", b"-"
+                ok = tsv_id and by_tsv.get(i.lower()) in names
+            if not ok:
                 bad.append(".by-id/%s -> %r holds id %r" % (i.decode(), t[:80], data))
                 break
     except OSError as e:
@@ -439,8 +489,11 @@ def cmd_invariants(mnt):
             if not UUID_RE.match(cl.decode("latin-1")):
                 bad.append(".by-cluster holds %r" % cl[:80])
                 break
-            for e in os.listdir(m + b"/.by-cluster/" + cl)[:400]:
-                t = os.readlink(m + b"/.by-cluster/" + cl + b"/" + e)
+            es = os.listdir(m + b"/.by-cluster/" + cl)
+            follow = sampled(len(es))
+            for k, e in enumerate(es):
+                t = os.readlink(m + b"/.by-cluster/" + cl + b"/" + e) if k in follow \
+                    else b"../../" + e
                 if t != b"../../" + e or e not in names:
                     bad.append(".by-cluster/%s/%r -> %r" % (cl.decode(), e[:80], t[:80]))
                     break
@@ -455,7 +508,7 @@ def cmd_invariants(mnt):
     print("OK" if not bad else "; ".join(bad))
 
 
-def cmd_uuidpaths(logfile, start):
+def cmd_uuidpaths(emuurl, since):
     """API request lines whose path is not one the driver may send: the list,
     the templates, or /v1/workspace/{UUID}[/start|/stop|/logs]. (A non-UUID
     id such as ../../x could also surface as a normalised path elsewhere.)"""
@@ -463,49 +516,127 @@ def cmd_uuidpaths(logfile, start):
                     r"workspace/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(/start|/stop|/logs)?)\Z")
     bad = []
-    with open(logfile, "rb") as f:
-        lines = f.read().split(b"\n")[int(start):]
-    for raw in lines:
-        line = raw.decode("latin-1")
-        mm = re.search(r'"[A-Z]+ (/[^" ]*)', line)
-        if not mm or mm.group(1).startswith("/_emulator/"):
-            continue
-        path = mm.group(1).split("?")[0]
+    for line in requests_since(emuurl, since):
+        path = line.partition(" ")[2].split("?")[0]
         if not ok.match(path):
             bad.append(path)
     print("OK" if not bad else "unexpected request paths: %r" % bad[:3])
 
 
-def main(a):
-    op = a[1]
-    if op == "eval":
-        cmd_eval(*a[2:7])
-    elif op == "write":
-        cmd_write(a[2], a[3])
-    elif op in ("mkdir", "rmdir"):
-        cmd_dirop(op, a[2], a[3])
-    elif op == "skeleton":
-        cmd_skeleton(a[2], a[3])
-    elif op == "listdir":
-        cmd_listdir(a[2], a[3])
-    elif op == "check":
-        cmd_check(a[2], a[3], *a[4:])
-    elif op == "invariants":
-        cmd_invariants(a[2])
-    elif op == "uuidpaths":
-        cmd_uuidpaths(a[2], a[3])
+def admin(url, method, path, data=None):
+    """One call of the emulator's admin API; the decoded JSON reply."""
+    req = urllib.request.Request("%s/_emulator/%s" % (url, path), data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+    except urllib.error.HTTPError as e:
+        return {"error": e.code, "body": e.read()[:200].decode("latin-1")}
+
+
+def cmd_emu(url, what, *args):
+    """The emulator's admin API: reset (counts), clear (faults), restore,
+    next (index of the next request), sent OPS... (sum of their counts),
+    post PATH FILE (prints OK if the emulator took it)."""
+    if what in ("reset", "restore"):
+        out = admin(url, "POST", what, b"")
+        print("OK" if "error" not in out else out)
+    elif what == "clear":
+        out = admin(url, "DELETE", "faults")
+        print("OK" if out.get("ok") else out)
+    elif what == "next":
+        print(admin(url, "GET", "requests?since=999999999")["next"])
+    elif what == "sent":
+        counts = admin(url, "GET", "counts")
+        print(sum(counts[op] for op in args))
+    elif what == "post":
+        out = admin(url, "POST", args[0], open(args[1], "rb").read())
+        print("OK" if out.get("ok") is True else json.dumps(out)[:200])
     else:
-        sys.exit("bi.py: unknown op " + op)
+        raise ValueError("unknown emu command " + what)
 
 
-main(sys.argv)
+OPS = {
+    "eval": lambda a: cmd_eval(*a[0:5]),
+    "write": lambda a: cmd_write(a[0], a[1]),
+    "mkdir": lambda a: cmd_dirop("mkdir", a[0], a[1]),
+    "rmdir": lambda a: cmd_dirop("rmdir", a[0], a[1]),
+    "skeleton": lambda a: cmd_skeleton(a[0], a[1]),
+    "listdir": lambda a: cmd_listdir(a[0], a[1]),
+    "check": lambda a: cmd_check(a[0], a[1], *a[2:]),
+    "invariants": lambda a: cmd_invariants(a[0]),
+    "uuidpaths": lambda a: cmd_uuidpaths(a[0], a[1]),
+    "emu": lambda a: cmd_emu(*a),
+}
+
+
+def serve():
+    """Runs ops for the suite without a Python start each (a start costs
+    50-300 ms here, and a run makes over a thousand calls). A request on
+    stdin is the argument count, then the arguments, each ended by a NUL;
+    the op's output follows on stdout, then a line "\x04 RC"."""
+    inp = sys.stdin.buffer
+    buf = b""
+
+    def field():
+        nonlocal buf
+        while b"\0" not in buf:
+            more = os.read(inp.fileno(), 65536)
+            if not more:
+                raise EOFError
+            buf += more
+        f, _, buf = buf.partition(b"\0")
+        return os.fsdecode(f)
+
+    while True:
+        try:
+            n = int(field())
+            a = [field() for _ in range(n)]
+        except EOFError:
+            return
+        rc = 0
+        try:
+            OPS[a[0]](a[1:])
+        except Exception:
+            import traceback
+            traceback.print_exc()
+            rc = 1
+        sys.stdout.write("\x04 %d\n" % rc)
+        sys.stdout.flush()
+
+
+if sys.argv[1:] == ["serve"]:
+    serve()
+else:
+    OPS[sys.argv[1]](sys.argv[2:])
 PY
 
 # ---- shared steps ------------------------------------------------------------
 
-# emu_logged_start: an emulator that logs every request line to emu.log
-# (lib.sh starts it with --quiet; its config API turns the lines back on
-# before any request reaches the API)
+# BI OP ARGS...: one op of the helper, run by one long-lived helper process
+# (see serve() in bi.py); prints the op's output, fails if the op failed.
+mkfifo "$T_DIR/bi.req" "$T_DIR/bi.rsp" || exit 1
+"$PY" "$T_DIR/bi.py" serve <"$T_DIR/bi.req" >"$T_DIR/bi.rsp" &
+BI_PID=$!
+exec 7>"$T_DIR/bi.req" 8<"$T_DIR/bi.rsp"
+ON_EXIT+=('exec 7>&- 8<&-; wait $BI_PID 2>/dev/null')
+bi() {
+	local line
+	{ printf '%d\0' $#; printf '%s\0' "$@"; } >&7 || return 1
+	while IFS= read -r line <&8; do
+		case $line in
+		$'\x04 '*) return "${line#$'\x04 '}" ;;
+		esac
+		printf '%s\n' "$line"
+	done
+	echo "# the helper process is gone"
+	return 1
+}
+BI=bi
+
+# emu_logged_start: an emulator that also logs every request line to
+# emu.log, for the diagnosis of a failure (lib.sh starts it with --quiet;
+# its config API turns the lines back on before any request reaches the API)
 emu_logged_start() {
 	emu_start --demo --pending-delay 0.2 || return 1
 	emu_admin POST config '{"quiet": false}' >/dev/null
@@ -529,12 +660,7 @@ alive() {
 
 # sent_calls OPS...: sum of the emulator's counts for these operations
 sent_calls() {
-	local n=0 op c
-	for op in "$@"; do
-		c=$(emu_count "$op")
-		n=$((n + ${c:-0}))
-	done
-	echo "$n"
+	$BI emu "$EMU_URL" sent "$@"
 }
 
 # check_result CASE GOT EXPECTED OPS...: the first word of EXPECTED is the
@@ -561,7 +687,7 @@ check_result() {
 run_control() {
 	local c=$1 input=$2 exp=$3 got
 	$BI eval control "" "$CLUSTER" "$input" "$T_DIR/in" || { fail "$c: bad input expression"; return; }
-	emu_reset
+	$BI emu "$EMU_URL" reset >/dev/null
 	got=$($BI write "$MNT/$CTL_WS/control" "$T_DIR/in")
 	check_result "$c" "$got" "$exp" start_workspace stop_workspace
 	[ "$(cat "$MNT/$CTL_WS/status" 2>/dev/null)" = STOPPED ] ||
@@ -572,7 +698,7 @@ run_control() {
 run_dotctl() {
 	local c=$1 input=$2 exp=$3 got
 	$BI eval dotctl "" "$CLUSTER" "$input" "$T_DIR/in" || { fail "$c: bad input expression"; return; }
-	emu_reset
+	$BI emu "$EMU_URL" reset >/dev/null
 	got=$($BI write "$MNT/.ctl" "$T_DIR/in")
 	check_result "$c" "$got" "$exp" start_workspace stop_workspace create_workspace delete_workspace
 	alive "$c"
@@ -585,7 +711,7 @@ run_spec() {
 		fail "$c: mkdir $name for the draft"
 		return
 	fi
-	emu_reset
+	$BI emu "$EMU_URL" reset >/dev/null
 	got=$($BI write "$MNT/$name/spec.json" "$T_DIR/in")
 	check_result "$c" "$got" "$exp" create_workspace
 	if [ "$got" != OK ]; then
@@ -601,7 +727,7 @@ run_spec() {
 run_mkdir() {
 	local c=$1 input=$2 exp=$3 got r
 	$BI eval mkdir "" "$CLUSTER" "$input" "$T_DIR/in" || { fail "$c: bad input expression"; return; }
-	emu_reset
+	$BI emu "$EMU_URL" reset >/dev/null
 	got=$($BI mkdir "$MNT" "$T_DIR/in")
 	check_result "$c" "$got" "$exp" create_workspace
 	if [ "$got" = OK ]; then
@@ -613,8 +739,38 @@ run_mkdir() {
 	alive "$c"
 }
 
-# run_api KIND CASE INPUT EXPECTED: a fresh emulator and mount, the hostile
-# data in place, the checks, then the global invariants.
+# emu_next: the index of the next API request the emulator will receive
+emu_next() { $BI emu "$EMU_URL" next; }
+
+# api_setup CASE OPTS: the emulator back at its start state and a mount with
+# OPTS that holds nothing of the previous case: the mount of the previous
+# case if it has these options and is alive (told to drop its caches),
+# else a new one. The daemon of a mount given up must have exited cleanly.
+API_OPTS=
+api_setup() {
+	local c=$1 opts=$2 r
+	if [ -n "$EXFS_PID" ] && ! kill -0 "$EXFS_PID" 2>/dev/null; then
+		# already reported by alive(); unmount the dead mount
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -u -z "$MNT"
+		wait "$EXFS_PID" 2>/dev/null
+		EXFS_PID=
+	fi
+	if [ -n "$EXFS_PID" ] && [ "$opts" != "$API_OPTS" ]; then
+		mnt_stop || fail "mount -o $API_OPTS: daemon exited cleanly"
+	fi
+	r=$($BI emu "$EMU_URL" restore)
+	[ "$r" = OK ] || { fail "$c: emulator restore ($r)"; return 1; }
+	if [ -z "$EXFS_PID" ]; then
+		mnt_start -o "$opts" || { fail "$c: mount"; return 1; }
+		API_OPTS=$opts
+	elif ! printf 'refresh\n' >"$MNT/.ctl"; then
+		fail "$c: refresh of the shared mount"
+		return 1
+	fi
+}
+
+# run_api KIND CASE INPUT EXPECTED: the hostile data in place on a restored
+# emulator (see api_setup), the checks, then the global invariants.
 run_api() {
 	local kind=$1 c=$2 input=$3 exp=$4 line0 r out opts=$MNT_OPTS subject=- admin=faults
 	case $kind in
@@ -623,49 +779,44 @@ run_api() {
 	# a describe is only asked for when a cached listing exists
 	rawdescribe) subject=$DESC_WS; opts=cache_ttl=60,max_stale=0 ;;
 	esac
-	emu_logged_start || { fail "$c: emulator start"; return; }
-	mnt_start -o "$opts" || { fail "$c: mount"; emu_stop; return; }
-	CLUSTER=$(api GET /workspaces | jq -r '.workspaces[0].cluster_id')
+	api_setup "$c" "$opts" || return
 	r=$($BI listdir "$MNT" "$T_DIR/base.json")
 	[ "$r" = OK ] || fail "$c: baseline listing ($r)"
 	if ! $BI eval "$kind" "" "$CLUSTER" "$input" "$T_DIR/in"; then
 		fail "$c: bad input expression"
-	else
-		line0=$(wc -l <"$T_DIR/emu.log")
-		out=$(curl -sS --max-time 30 -X POST -H 'Content-Type: application/json' \
-			--data-binary @"$T_DIR/in" "$EMU_URL/_emulator/$admin")
-		if ! jq -e .ok <<<"$out" >/dev/null 2>&1; then
-			fail "$c: the emulator took the input (${out:0:200})"
-		else
-			if [ "$kind" = rawdescribe ]; then
-				# a command makes the next read of it ask GET /workspace/{id}
-				emu_reset
-				r=$($BI write "$MNT/$DESC_WS/control" <(printf 'stop\n'))
-				[ "$r" = OK ] || fail "$c: stop of $DESC_WS before the describe ($r)"
-			fi
-			# shellcheck disable=SC2086
-			while read -r verdict rest; do
-				if [ "$verdict" = ok ]; then pass "$c: $rest"; else fail "$c: $rest"; fi
-			done < <($BI check "$MNT" "$T_DIR/base.json" "$subject" "$T_DIR/emu.log" "$line0" $exp)
-			if [ "$kind" = rawdescribe ] && [ "$(emu_count describe_workspace)" = 0 ]; then
-				fail "$c: the hostile describe reply was never asked for"
-			fi
-			case $kind in
-			inject) alive "$c" && pass "$c: mount alive and sane" ;;
-			rawlist) emu_clear; alive "$c" && pass "$c: mount alive and sane once the reply is withdrawn" ;;
-			*)	# the root lists from good data: all must be sane while
-				# the bad reply is still served, and after
-				alive "$c" && pass "$c: mount alive and sane"
-				emu_clear
-				alive "$c" && pass "$c: and once the reply is withdrawn" ;;
-			esac
-			sleep 0.3	# the emulator logs a request just after answering it
-			r=$($BI uuidpaths "$T_DIR/emu.log" "$line0")
-			[ "$r" = OK ] || fail "$c: $r"
-		fi
+		return
 	fi
-	mnt_stop || fail "$c: daemon exited cleanly"
-	emu_stop
+	line0=$(emu_next)
+	out=$($BI emu "$EMU_URL" post "$admin" "$T_DIR/in")
+	if [ "$out" != OK ]; then
+		fail "$c: the emulator took the input ($out)"
+		return
+	fi
+	if [ "$kind" = rawdescribe ]; then
+		# a command makes the next read of it ask GET /workspace/{id}
+		$BI emu "$EMU_URL" reset >/dev/null
+		printf 'stop\n' >"$T_DIR/stop"
+		r=$($BI write "$MNT/$DESC_WS/control" "$T_DIR/stop")
+		[ "$r" = OK ] || fail "$c: stop of $DESC_WS before the describe ($r)"
+	fi
+	# shellcheck disable=SC2086
+	while read -r verdict rest; do
+		if [ "$verdict" = ok ]; then pass "$c: $rest"; else fail "$c: $rest"; fi
+	done < <($BI check "$MNT" "$T_DIR/base.json" "$subject" "$EMU_URL" "$line0" $exp)
+	if [ "$kind" = rawdescribe ] && [ "$($BI emu "$EMU_URL" sent describe_workspace)" = 0 ]; then
+		fail "$c: the hostile describe reply was never asked for"
+	fi
+	case $kind in
+	inject) alive "$c" && pass "$c: mount alive and sane" ;;
+	rawlist) $BI emu "$EMU_URL" clear >/dev/null; alive "$c" && pass "$c: mount alive and sane once the reply is withdrawn" ;;
+	*)	# the root lists from good data: all must be sane while
+		# the bad reply is still served, and after
+		alive "$c" && pass "$c: mount alive and sane"
+		$BI emu "$EMU_URL" clear >/dev/null
+		alive "$c" && pass "$c: and once the reply is withdrawn" ;;
+	esac
+	r=$($BI uuidpaths "$EMU_URL" "$line0")
+	[ "$r" = OK ] || fail "$c: $r"
 }
 
 # ---- the table -----------------------------------------------------------------
@@ -678,16 +829,19 @@ while IFS=$'\t' read -r kind name input expected || [ -n "$kind" ]; do
 done <"$TSV"
 echo "# ${#K[@]} cases from $(basename "$TSV")"
 
-# control, .ctl, spec and mkdir rows share one emulator and mount
+emu_logged_start || exit 1
+# the cluster of the demo's first workspace (restore keeps the demo data)
+CLUSTER=$(api GET /workspaces | jq -r '.workspaces[0].cluster_id')
+
+# control, .ctl, spec and mkdir rows share one mount
 need_fs=0
 for k in "${K[@]}"; do case $k in control|dotctl|spec|mkdir) need_fs=1 ;; esac; done
 if [ $need_fs = 1 ]; then
-	emu_logged_start || exit 1
 	mnt_start -o "$MNT_OPTS" || exit 1
-	CLUSTER=$(api GET /workspaces | jq -r '.workspaces[0].cluster_id')
 	CTL_ID=$(cat "$MNT/$CTL_WS/id")
 	expect "the control target starts STOPPED" "$(cat "$MNT/$CTL_WS/status")" STOPPED
-	check "the emulator logs request lines" grep -q '"GET /v1/workspaces' "$T_DIR/emu.log"
+	expect "the emulator records request lines" \
+		"$(emu_admin GET requests | jq -r '.requests | map(select(startswith("GET /v1/workspaces"))) | length > 0')" true
 	for i in "${!K[@]}"; do
 		case ${K[$i]} in
 		control) run_control "${N[$i]}" "${I[$i]}" "${E[$i]}" ;;
@@ -696,12 +850,10 @@ if [ $need_fs = 1 ]; then
 		mkdir) run_mkdir "${N[$i]}" "${I[$i]}" "${E[$i]}" ;;
 		esac
 	done
-	sleep 0.3
-	r=$($BI uuidpaths "$T_DIR/emu.log" 0)
+	r=$($BI uuidpaths "$EMU_URL" 0)
 	expect "every API request path is a known one (ids are UUIDs)" "$r" OK
 	mnt_stop
 	check "daemon exited cleanly" test $? -eq 0
-	emu_stop
 fi
 
 for i in "${!K[@]}"; do
@@ -709,4 +861,9 @@ for i in "${!K[@]}"; do
 	inject|raw*) run_api "${K[$i]}" "${N[$i]}" "${I[$i]}" "${E[$i]}" ;;
 	esac
 done
+if [ -n "$EXFS_PID" ]; then
+	mnt_stop
+	check "daemon of the last API cases exited cleanly" test $? -eq 0
+fi
+emu_stop
 finish

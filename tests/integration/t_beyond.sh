@@ -4,6 +4,15 @@
 # sed -i / vim / nano, token_cmd and token_file rotation, and mounting the
 # Unix way (mount -t, an fstab line, make install, the man page).
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'\.ctl: unknown command \(known: refresh, refresh NAME\)$' \
+	"$LOG_E"'draft ed-sed: spec\.json: "name" \(PLACEHOLDER\) differs from the directory'"'"'s name \(ed-sed\)$' \
+	"$LOG_E"'draft tpl-draft: spec\.json: template "jupyter-notebook" has no variable "bogus" \(known: notebook_port, notebook_password\)$' \
+	"$LOG_E"'draft tpl-draft: spec\.json: unknown template "nope" \(known: jupyter-notebook, vscode-devcontainer, llm-inference\)$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP 401: Missing or invalid bearer token$' \
+	"$LOG_E"'wait for RUNNING on notebook-a100: still not RUNNING after [0-9]+ s \(wait_timeout\)$' \
+	"$LOG_E"'wait for RUNNING on train-llama@4b3f0c8e: workspace FAILED while waiting for RUNNING$'
 
 emu_start --demo --seed 12 --pending-delay 1.5 || exit 1
 mnt_start -o cache_ttl=2,wait_timeout=3 || exit 1
@@ -58,7 +67,7 @@ check "after about wait_timeout=3 s (${ms} ms)" test "$ms" -ge 2500 -a "$ms" -lt
 expect_match "error says why" "$(cat "$MNT/notebook-a100/error")" "still not RUNNING"
 expect "waiting on a FAILED workspace fails at once (EIO)" "$(errno_of read "$MNT/train-llama@4b3f0c8e/wait/RUNNING")" "EIO@open"
 # poll(2): POLLPRI when status changes, then a read from 0 shows the new one
-python3 - "$WS/status" "$EMU_URL" "$T_TOKEN" "$ID" >"$T_DIR/poll.out" 2>&1 <<'PY' &
+"$PY" - "$WS/status" "$EMU_URL" "$T_TOKEN" "$ID" >"$T_DIR/poll.out" 2>&1 <<'PY' &
 import os, select, sys, time, urllib.request
 path, url, token, wid = sys.argv[1:]
 fd = os.open(path, os.O_RDONLY)

@@ -57,7 +57,7 @@ created=$(jq -r .created_at "$MNT/train-llama/status.json")
 expect "directory mtime is created_at" "$(stat -c %Y "$MNT/train-llama")" "$(date -d "$created" +%s)"
 
 # names: every API name maps to a listed directory per DESIGN's rules
-names=$(python3 - "$EMU_URL" "$T_TOKEN" <<'PY'
+names=$("$PY" - "$EMU_URL" "$T_TOKEN" <<'PY'
 import json, sys, urllib.request
 req = urllib.request.Request(sys.argv[1] + "/v1/workspaces",
                              headers={"Authorization": "Bearer " + sys.argv[2]})

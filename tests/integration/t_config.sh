@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Configuration: token sources (EXALSIUS_TOKEN, ACCESS_TOKEN, token_file),
 # the token kept out of argv and the environment, api_url rules,
-# EXALSIUS_API_URL, -o cluster, option validation, --version and --help.
+# EXALSIUS_API_URL, -o cluster, option validation (strict, bounded numbers),
+# --version and --help, no second mount on an exalsiusfs mountpoint.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'draft other-cluster: spec\.json: "cluster_id" differs from the mount'"'"'s cluster '"$LOG_UUID"'$'
 
 emu_start --demo --seed 30 || exit 1
 
@@ -60,6 +64,15 @@ refuse "plain http to a non-loopback host is refused" "https://" -o api_url=http
 refuse "an http host that only starts like loopback is refused" "https://" -o api_url=http://127.0.0.1.example.invalid/v1
 refuse "a cluster that is not a UUID is refused" "UUID" -o "api_url=$EMU_URL/v1,cluster=nope"
 refuse "a negative cache_ttl is refused" "cache_ttl" -o "api_url=$EMU_URL/v1,cache_ttl=-1"
+# numbers are whole, bounded, and the message names the option and its range
+refuse "cache_ttl=1e3 is refused, naming it and its range" \
+	"^exalsiusfs: cache_ttl=1e3: must be a whole number of seconds from 0 to 86400$" -o "api_url=$EMU_URL/v1,cache_ttl=1e3"
+refuse "timeout=99999999999 is refused, naming it and its range" \
+	"^exalsiusfs: timeout=99999999999: must be a whole number of seconds from 1 to 3600$" -o "api_url=$EMU_URL/v1,timeout=99999999999"
+refuse "retries=11 is refused" "^exalsiusfs: retries=11: must be a whole number from 0 to 10$" -o "api_url=$EMU_URL/v1,retries=11"
+refuse "wait_timeout=0 is refused" "wait_timeout=0: .* from 1 to 86400" -o "api_url=$EMU_URL/v1,wait_timeout=0"
+refuse "max_stale with a unit is refused" "max_stale=5m: .* from 0 to 86400" -o "api_url=$EMU_URL/v1,max_stale=5m"
+refuse "an empty timeout is refused" "timeout=: " -o "api_url=$EMU_URL/v1,timeout="
 refuse "a missing token_file is refused" "token_file" -o "api_url=$EMU_URL/v1,token_file=$T_DIR/absent"
 printf 'abc\r\nX-Evil: 1\n' >"$T_DIR/badtoken"
 chmod 600 "$T_DIR/badtoken"
@@ -69,5 +82,24 @@ refuse "a token_file readable by others is refused" "chmod 600" -o "api_url=$EMU
 check "no message repeats the bad token" bash -c "! grep -q 'X-Evil' '$T_DIR/exfs.log'"
 
 expect_match "--version prints the version" "$("$EXFS_BIN" --version)" "^exalsiusfs [0-9]+\.[0-9]+\.[0-9]+$"
-expect_match "--help lists the options" "$("$EXFS_BIN" --help 2>&1)" "cache_ttl=SECONDS"
+help=$("$EXFS_BIN" --help 2>&1)
+expect_match "--help lists the options" "$help" "cache_ttl=SECONDS"
+expect_match "--help lists the FUSE options that apply" "$help" $'\n    -f .*\n    -d .*\n    -s '
+expect_match "--help names allow_other" "$help" "-o allow_other"
+expect_match "--help points to the manual" "$help" "man exalsiusfs"
+expect "--help leaves out libfuse's options that do not apply" \
+	"$(grep -Eo 'kernel_cache|modules=subdir|max_idle_threads|clone_fd|FUSE options' <<<"$help")" ""
+
+# a second mount on a mountpoint where exalsiusfs is mounted is refused
+mnt_start || exit 1
+out=$(timeout 10 env EXALSIUS_TOKEN="$T_TOKEN" "$EXFS_BIN" -f -o "api_url=$EMU_URL/v1" "$MNT" 2>&1)
+rc=$?
+check "mounting over an exalsiusfs mount fails" test "$rc" -ne 0
+expect_match "and says it is mounted there" "$out" "^exalsiusfs: $MNT: exalsiusfs is already mounted there; unmount it first \(fusermount3 -u $MNT\)$"
+expect "nothing is stacked" "$(grep -c " $MNT fuse" /proc/mounts)" 1
+check "the first mount still serves" test -d "$MNT/train-llama"
+out=$(cd "$MNT/.." && timeout 10 env EXALSIUS_TOKEN="$T_TOKEN" "$EXFS_BIN" -f -o "api_url=$EMU_URL/v1" ./mnt/ 2>&1)
+expect_match "also when named by a relative path" "$out" "already mounted there"
+mnt_stop
+check "and unmounts cleanly" test $? -eq 0
 finish

@@ -3,6 +3,17 @@
 # creates, bad specs fail in write or close and keep the draft, rmdir
 # deletes a workspace or discards a draft.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'draft bad: create failed: HTTP 400: Field '"'"'resources\.gpu_count'"'"' must be an integer$' \
+	"$LOG_E"'draft bad: create failed: HTTP 409: Injected fault: HTTP 409$' \
+	"$LOG_E"'draft bad: spec\.json: "cluster_id" must be a UUID$' \
+	"$LOG_E"'draft bad: spec\.json: "name" \((nb1|other)\) differs from the directory'"'"'s name \(bad\)$' \
+	"$LOG_E"'draft bad: spec\.json: "template\.name" must be a non-empty string$' \
+	"$LOG_E"'draft bad: spec\.json: over the 65536-byte limit$' \
+	"$LOG_E"'draft bad: spec\.json: the bytes written do not form one complete JSON object$' \
+	"$LOG_E"'mkdir (\.hidden|a%2fb|a%zz): not a workspace name in its encoded form$' \
+	"$LOG_E"'rmdir chunky: delete failed: HTTP 404: The workspace with ID '"$LOG_UUID"' was not found\.$'
 
 emu_start --demo --pending-delay 1 || exit 1
 mnt_start -o cache_ttl=1 || exit 1
@@ -64,7 +75,7 @@ expect "a name that differs from the directory" "$(errno_of write "$MNT/bad/spec
 expect_match "error names both names" "$(cat "$MNT/bad/error")" "other.*bad"
 expect "no template.name" "$(errno_of write "$MNT/bad/spec.json" "{\"cluster_id\": \"$CLUSTER\", \"template\": {}, \"resources\": {}}")" "EINVAL@write"
 expect "still nothing sent" "$(emu_count create_workspace)" "0"
-big=$(python3 -c 'print("{\"description\": \"" + "x" * 70000 + "\"}")')
+big=$("$PY" -c 'print("{\"description\": \"" + "x" * 70000 + "\"}")')
 expect "a spec over 64 KiB is EFBIG" "$(errno_of write "$MNT/bad/spec.json" "$big")" "EFBIG@write"
 
 # the API's own 400 (a field the filesystem does not check)

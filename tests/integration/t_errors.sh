@@ -2,6 +2,21 @@
 # The DESIGN Errors table, row by row, provoked through the mount against
 # the emulator (real statuses or injected faults), plus EPERM and EROFS.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'listing workspaces: API reply is not valid JSON \('"'"'\]'"'"' expected near end of file at offset [0-9]+\)$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: Failed to connect to 127\.0\.0\.1 port [0-9]+ after [0-9]+ ms: Couldn'"'"'t connect to server$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: Operation timed out after [0-9]+ milliseconds with 0 bytes received$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP (401|403|404): Injected fault: HTTP \1$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP (429|500): Injected fault: HTTP \1 \(after retries\)$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP 401: Missing or invalid bearer token$' \
+	"$LOG_E"'listing workspaces: no access token: set EXALSIUS_TOKEN \(or ACCESS_TOKEN\), -o token_file or -o token_cmd$' \
+	"$LOG_W"'no access token \(EXALSIUS_TOKEN, ACCESS_TOKEN, -o token_file or -o token_cmd\); every API call will fail with EACCES$' \
+	"$LOG_E"'rmdir train-llama: delete failed: HTTP 409: Injected fault: HTTP 409$' \
+	"$LOG_E"'templates: templates failed: HTTP (401|403|404): Injected fault: HTTP \1$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': (start|stop) failed: HTTP (400|403|404|409|422): Injected fault: HTTP \2$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 502: Injected fault: HTTP 502 \(after retries\)$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': start failed: HTTP 500 \(after retries\)$'
 
 emu_start --demo || exit 1
 # cache_ttl=0: every operation asks the API, so each fault is seen;
@@ -25,6 +40,15 @@ expect "403 on list is EACCES" "$(errno_of listdir "$MNT")" "EACCES@listdir"
 emu_fault '{"status": 403, "count": 1, "endpoint": "start_workspace"}'
 expect "403 on start is EACCES" "$(errno_of write "$WS/control" start)" "EACCES@write"
 expect_match "the daemon logged it" "$(tail -n 5 "$T_DIR/exfs.log")" "HTTP 403"
+emu_fault '{"status": 401, "count": 1, "endpoint": "list_workspace_templates"}'
+expect "401 on the templates is EACCES for ls .templates" "$(errno_of listdir "$MNT/.templates")" "EACCES@listdir"
+emu_fault '{"status": 403, "count": 1, "endpoint": "list_workspace_templates"}'
+expect "403 on the templates is EACCES for a template file" \
+	"$(errno_of stat "$MNT/.templates/jupyter-notebook.json")" "EACCES@stat"
+emu_fault '{"status": 404, "count": 1, "endpoint": "list_workspace_templates"}'
+expect "404 on the templates is EIO for ls .templates (never an empty listing)" \
+	"$(errno_of listdir "$MNT/.templates")" "EIO@listdir"
+emu_clear
 
 # 404 -> ENOENT
 emu_fault '{"status": 404, "count": 1, "endpoint": "start_workspace"}'
@@ -126,8 +150,13 @@ emu_reset
 expect "ro: write control" "$(errno_of write "$MNT/train-llama/control" start)" "EROFS@open"
 expect "ro: mkdir" "$(errno_of mkdir "$MNT/newdraft")" "EROFS@mkdir"
 expect "ro: rmdir" "$(errno_of rmdir "$MNT/train-llama")" "EROFS@rmdir"
+expect "ro: chmod" "$(errno_of chmod "$MNT/train-llama/status")" "EROFS@chmod"
 expect "ro: nothing mutating was sent" "$(emu_count start_workspace) $(emu_count delete_workspace)" "0 0"
 check "ro: reading works" test -s "$MNT/train-llama/status.json"
+# a refresh changes nothing on the API: allowed on a read-only mount
+expect "ro: .ctl refresh is allowed" "$(errno_of write "$MNT/.ctl" refresh)" "OK"
+expect "ro: .ctl refresh NAME too" "$(errno_of write "$MNT/.ctl" 'refresh train-llama')" "OK"
+check "ro: and echo > .ctl works" bash -c "echo refresh >'$MNT/.ctl'"
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 finish

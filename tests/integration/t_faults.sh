@@ -4,6 +4,18 @@
 # timeout, dropped connections, malformed and truncated bodies, lost create
 # replies, stale-on-error, an API restart, unmount with requests in flight.
 source "$(dirname "$0")/lib.sh"
+# the warnings and errors this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'draft dropped: create failed: POST '"$LOG_URL"'/workspaces: Empty reply from server; the listing confirms nothing was created, write spec\.json again to retry$' \
+	"$LOG_E"'draft five-hundred: create failed: HTTP 500: Injected fault: HTTP 500; the listing confirms nothing was created, write spec\.json again to retry$' \
+	"$LOG_E"'listing workspaces: API reply is not valid JSON \('"'"'\]'"'"' expected near end of file at offset [0-9]+\)$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: Operation timed out after [0-9]+ milliseconds with [0-9]+ bytes received$' \
+	"$LOG_E"'listing workspaces: GET '"$LOG_URL"'/workspaces: transfer closed with [0-9]+ bytes remaining to read$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP (401|500): Injected fault: HTTP \1$' \
+	"$LOG_E"'listing workspaces: list failed: HTTP 503: Injected fault: HTTP 503 \(after retries\)$' \
+	"$LOG_W"'draft lost-reply: create reply lost \(POST '"$LOG_URL"'/workspaces: Empty reply from server\); the listing shows it was created as '"$LOG_UUID"'$' \
+	"$LOG_W"'listing workspaces: GET '"$LOG_URL"'/workspaces: Failed to connect to 127\.0\.0\.1 port [0-9]+ after [0-9]+ ms: Couldn'"'"'t connect to server \(serving the last listing\)$' \
+	"$LOG_W"'listing workspaces: list failed: HTTP 500: Injected fault: HTTP 500 \(serving the last listing\)$'
 
 stat_of() { awk -v k="$1" '$1 == k {print $2}' "$MNT/.stats"; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
@@ -83,6 +95,8 @@ emu_fault '{"status": 500, "count": 1, "endpoint": "create_workspace"}'
 mkdir "$MNT/five-hundred"
 emu_reset
 expect "500 on create: EIO, not retried" "$(errno_of write "$MNT/five-hundred/spec.json" "$(spec_json five-hundred)") $(emu_count create_workspace)" "EIO@write 1"
+expect "its error says what failed once" "$(cat "$MNT/five-hundred/error")" \
+	"create failed: HTTP 500: Injected fault: HTTP 500; the listing confirms nothing was created, write spec.json again to retry"
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 
@@ -121,7 +135,7 @@ emu_stop
 sleep 1.2
 expect "API down within max_stale: still served" "$(cat "$WS/status")" "RUNNING"
 rm -f "$T_DIR/port"
-EXALSIUS_TOKEN=$T_TOKEN python3 "$ROOT/scripts/emulator.py" --port "$PORT" \
+EXALSIUS_TOKEN=$T_TOKEN "$PY" "$ROOT/scripts/emulator.py" --port "$PORT" \
 	--port-file "$T_DIR/port" --quiet --demo >>"$T_DIR/emu.log" 2>&1 &
 EMU_PID=$!
 for _ in $(seq 100); do [ -s "$T_DIR/port" ] && break; sleep 0.1; done

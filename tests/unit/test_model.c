@@ -784,8 +784,21 @@ model_parse_control_bad(void **state)
 			fail_msg("control write \"%s\" accepted", bad[i]);
 		free(err);
 	}
-	/* an embedded NUL is part of the line, not its end */
+	/* an embedded NUL is part of the line, not its end, and is named */
 	assert_int_equal(model_parse_control("stop\0x", 6, cmds, &n, &err), -EINVAL);
+	assert_non_null(strstr(err, "a NUL byte at offset 4"));
+	free(err);
+	assert_int_equal(model_parse_control("start\0stop\n", 11, cmds, &n, &err), -EINVAL);
+	assert_non_null(strstr(err, "NUL byte at offset 5"));
+	assert_null(strstr(err, "unknown command"));
+	free(err);
+	/* garbage is escaped when echoed: controls, invalid UTF-8, quotes */
+	assert_int_equal(control("a\x1b[31m\xff\xfe\"b\\\x7f\xc2\x85z", cmds, &n, &err), -EINVAL);
+	assert_string_equal(err, "control: unknown command \"a\\x1B[31m\\xFF\\xFE\\\"b\\\\\\x7F\\xC2\\x85z\" (known: start, stop)");
+	free(err);
+	/* readable UTF-8 stays readable */
+	assert_int_equal(control("\xef\xbd\x93top", cmds, &n, &err), -EINVAL);
+	assert_string_equal(err, "control: unknown command \"\xef\xbd\x93top\" (known: start, stop)");
 	free(err);
 	/* a very long unknown command is named, but briefly */
 	{
@@ -794,7 +807,7 @@ model_parse_control_bad(void **state)
 		memset(longcmd, 'z', sizeof(longcmd) - 1);
 		longcmd[sizeof(longcmd) - 1] = '\0';
 		assert_int_equal(control(longcmd, cmds, &n, &err), -EINVAL);
-		assert_non_null(strstr(err, "zzzz"));
+		assert_non_null(strstr(err, "zzzz..."));
 		assert_true(strlen(err) < 200);
 		free(err);
 	}
@@ -856,6 +869,25 @@ model_strings(void **state)
 	free(s);
 	s = model_asprintf("%s-%d", "x", 42);
 	assert_string_equal(s, "x-42");
+	free(s);
+	/* the states a command asks for, or that lead there */
+	assert_true(model_cmd_reached(MODEL_CMD_START, "RUNNING"));
+	assert_true(model_cmd_reached(MODEL_CMD_START, "PENDING"));
+	assert_false(model_cmd_reached(MODEL_CMD_START, "STOPPED"));
+	assert_false(model_cmd_reached(MODEL_CMD_START, "FAILED"));
+	assert_true(model_cmd_reached(MODEL_CMD_STOP, "STOPPED"));
+	assert_false(model_cmd_reached(MODEL_CMD_STOP, "RUNNING"));
+	assert_false(model_cmd_reached(MODEL_CMD_STOP, "PENDING"));
+	assert_false(model_cmd_reached(MODEL_CMD_STOP, NULL));
+	/* a message that names the failure itself is not wrapped again */
+	s = model_msg_lead("create failed", "create failed: HTTP 500: boom");
+	assert_string_equal(s, "create failed: HTTP 500: boom");
+	free(s);
+	s = model_msg_lead("create failed", "POST http://h/v1/workspaces: Empty reply from server");
+	assert_string_equal(s, "create failed: POST http://h/v1/workspaces: Empty reply from server");
+	free(s);
+	s = model_msg_lead("create failed", "create failedness");
+	assert_string_equal(s, "create failed: create failedness");
 	free(s);
 }
 
