@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define FS_UNKNOWN_INO 0xffffffffu	/* d_ino of a plain readdir entry */
+#define FS_UNKNOWN_INO 0xffffffffu /* d_ino of a plain readdir entry */
 
 static void fs_notifier_start(struct fs_ctx *c);
 static void fs_notifier_stop(struct fs_ctx *c);
@@ -41,7 +41,8 @@ fs_fill_stat(const struct fs_ctx *c, const struct vfs_attr *a, uint64_t ino,
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	/* umask only takes bits away: a read-only file never gains any */
-	st->st_mode = (a->is_dir ? S_IFDIR : a->is_link ? S_IFLNK : S_IFREG) |
+	st->st_mode = (a->is_dir ? S_IFDIR : a->is_link ? S_IFLNK
+							: S_IFREG) |
 		      (a->is_link ? a->mode : a->mode & ~c->umask);
 	st->st_nlink = a->is_dir ? 2 : 1;
 	st->st_size = a->size;
@@ -284,7 +285,7 @@ fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (!fs_child(req, parent, name, from) || !fs_child(req, newparent, newname, to))
 		return;
 	if (flags) {
-		fuse_reply_err(req, EINVAL);	/* no RENAME_EXCHANGE / NOREPLACE */
+		fuse_reply_err(req, EINVAL); /* no RENAME_EXCHANGE / NOREPLACE */
 		return;
 	}
 	rc = vfs_rename(c->vfs, from, to);
@@ -673,13 +674,15 @@ fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 /* ---- telling the kernel --------------------------------------------------- */
 
-enum fs_note_kind { NOTE_INODE, NOTE_GONE, NOTE_POLL };
+enum fs_note_kind { NOTE_INODE,
+		    NOTE_GONE,
+		    NOTE_POLL };
 
 struct fs_note {
 	struct fs_note *next;
 	enum fs_note_kind kind;
-	void *ph;			/* NOTE_POLL */
-	char path[];			/* NOTE_INODE, NOTE_GONE */
+	void *ph; /* NOTE_POLL */
+	char path[]; /* NOTE_INODE, NOTE_GONE */
 };
 
 static void
@@ -692,7 +695,7 @@ fs_note_push(struct fs_ctx *c, enum fs_note_kind kind, const char *path, void *p
 	if (!n) {
 		if (ph)
 			fs_poll_destroy(ph);
-		return;	/* the kernel's timeouts still bound what it keeps */
+		return; /* the kernel's timeouts still bound what it keeps */
 	}
 	n->next = NULL;
 	n->kind = kind;

@@ -22,11 +22,11 @@ struct fs_note;
  * inside a request on its directory would deadlock. */
 struct fs_notifier {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* with mu: work or stop */
-	struct fs_note *head;		/* guarded by mu */
-	struct fs_note **tail;		/* guarded by mu */
-	int stop;			/* guarded by mu */
-	int running;			/* guarded by mu */
+	pthread_cond_t cv; /* with mu: work or stop */
+	struct fs_note *head; /* guarded by mu */
+	struct fs_note **tail; /* guarded by mu */
+	int stop; /* guarded by mu */
+	int running; /* guarded by mu */
 	pthread_t thread;
 };
 
@@ -34,11 +34,11 @@ struct fs_notifier {
 struct fs_ctx {
 	struct vfs *vfs;
 	struct inode_table *inodes;
-	struct fuse_session *se;	/* set before the loop starts */
+	struct fuse_session *se; /* set before the loop starts */
 	uid_t uid;
 	gid_t gid;
-	mode_t umask;			/* bits taken away from every mode */
-	double kernel_timeout;	/* entry/attr caching in the kernel, seconds;
+	mode_t umask; /* bits taken away from every mode */
+	double kernel_timeout; /* entry/attr caching in the kernel, seconds;
 				 * what changes is invalidated */
 	struct fs_notifier notes;
 };

@@ -14,19 +14,19 @@
 struct inode {
 	uint64_t ino;
 	uint64_t nlookup;
-	unsigned long long version;	/* what the kernel may cache */
-	char *path;		/* NULL once unlinked */
+	unsigned long long version; /* what the kernel may cache */
+	char *path; /* NULL once unlinked */
 	struct inode *next_ino;
 	struct inode *next_path;
 };
 
 struct inode_table {
 	pthread_mutex_t mu;
-	size_t cap;			/* guarded by mu: buckets, power of two */
-	size_t count;			/* guarded by mu */
-	uint64_t next;			/* guarded by mu: the next number */
-	struct inode **by_ino;		/* guarded by mu */
-	struct inode **by_path;		/* guarded by mu */
+	size_t cap; /* guarded by mu: buckets, power of two */
+	size_t count; /* guarded by mu */
+	uint64_t next; /* guarded by mu: the next number */
+	struct inode **by_ino; /* guarded by mu */
+	struct inode **by_path; /* guarded by mu */
 };
 
 static size_t
@@ -307,20 +307,23 @@ inode_rename(struct inode_table *t, uint64_t parent, const char *name,
 	     uint64_t newparent, const char *newname)
 {
 	char from[INODE_PATH_MAX], to[INODE_PATH_MAX];
-	struct inode *src, *dst;
-	char *moved;
+	struct inode *src = NULL, *dst;
+	char *moved = NULL;
 	int rc;
 
 	pthread_mutex_lock(&t->mu);
 	rc = inode_join_locked(t, parent, name, from, sizeof(from));
 	if (rc == 0)
 		rc = inode_join_locked(t, newparent, newname, to, sizeof(to));
-	if (rc == 0 && !(src = inode_get_path(t, from)))
-		rc = -ENOENT;
-	if (rc == 0 && !(moved = strdup(to)))
-		rc = -ENOMEM;
 	if (rc == 0) {
-		if ((dst = inode_get_path(t, to)) != NULL && dst != src)
+		src = inode_get_path(t, from);
+		moved = src ? strdup(to) : NULL;
+		rc = !src ? -ENOENT : !moved ? -ENOMEM
+					     : 0;
+	}
+	if (rc == 0) {
+		dst = inode_get_path(t, to);
+		if (dst && dst != src)
 			inode_unlink_path(t, dst);
 		inode_unlink_path(t, src);
 		src->path = moved;

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INODE_ROOT 1		/* FUSE_ROOT_ID */
-#define INODE_PATH_MAX 1024	/* three components of 255 bytes and slashes */
+#define INODE_ROOT 1 /* FUSE_ROOT_ID */
+#define INODE_PATH_MAX 1024 /* three components of 255 bytes and slashes */
 
 struct inode_table;
 

@@ -720,16 +720,18 @@ vfs_file_new(struct vfs *v, const struct node *n, const char *path)
 	pthread_mutex_init(&f->mu, NULL);
 	f->path = strdup(path);
 	/* the workspace is the one the listing named, whatever came later */
-	if (n->ent && !(f->id = strdup(n->ent->ws->id)))
-		f->path = (free(f->path), NULL);
+	if (n->ent)
+		f->id = strdup(n->ent->ws->id);
 	if (n->draft) {
 		f->draft = n->draft;
 		draft_ref(f->draft);
 	}
-	if (n->kind == NODE_TEMP && !(f->temp = strdup(n->leaf)))
-		f->path = (free(f->path), NULL);
-	if (!f->path) {
+	if (n->kind == NODE_TEMP)
+		f->temp = strdup(n->leaf);
+	if (!f->path || (n->ent && !f->id) || (n->kind == NODE_TEMP && !f->temp)) {
+		free(f->path);
 		free(f->id);
+		free(f->temp);
 		draft_unref(f->draft);
 		pthread_mutex_destroy(&f->mu);
 		free(f);
@@ -821,6 +823,7 @@ vfs_refresh_handle(struct vfs *v, struct vfs_file *f)
 	vfs_node_release(&n);
 	if (rc < 0) {
 		free(s);
+		free(st);
 		return rc;
 	}
 	pthread_mutex_lock(&f->mu);

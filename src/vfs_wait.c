@@ -80,7 +80,7 @@ vfs_wait_begin(struct vfs *v, const char *path, int flags, const void *key,
 	int rc;
 
 	if ((flags & O_ACCMODE) != O_RDONLY)
-		return 0;	/* vfs_open refuses it */
+		return 0; /* vfs_open refuses it */
 	rc = vfs_resolve(v, path, &n);
 	if (rc < 0)
 		return rc;
@@ -127,7 +127,7 @@ vfs_wait_arm(struct vfs *v, const void *key)
 	}
 	if (w) {
 		w->st = WAITER_WAITING;
-		v->wait_kick = 1;	/* look at once */
+		v->wait_kick = 1; /* look at once */
 		pthread_cond_broadcast(&v->poll_cv);
 	}
 	pthread_mutex_unlock(&v->mu);
@@ -142,7 +142,7 @@ vfs_wait_cancel(struct vfs *v, const void *key)
 	for (w = v->waiters; w && w->key != key; w = w->next)
 		;
 	if (w && w->st == WAITER_PREPARING) {
-		w->st = WAITER_CANCELLED;	/* vfs_wait_arm ends it */
+		w->st = WAITER_CANCELLED; /* vfs_wait_arm ends it */
 		w = NULL;
 	} else if (w && w->st == WAITER_WAITING) {
 		w = wait_take_locked(v, key, w->wseq);
@@ -256,12 +256,12 @@ wait_check_waiters(struct vfs *v)
 	for (i = 0; i < n; i++) {
 		long long now = vfs_now_ms(v);
 		char *st = NULL, *why = NULL;
-		int rc = 1;	/* still waiting */
+		int rc = 1; /* still waiting */
 
 		if (!view[i].id || !view[i].state) {
 			rc = -ENOMEM;
 		} else if (lrc < 0 && !vfs_transient_errno(lrc)) {
-			rc = lrc;	/* 401, 403...: waiting cannot succeed */
+			rc = lrc; /* 401, 403...: waiting cannot succeed */
 		} else if (lrc == 0 && !(st = wait_status_of(v, view[i].id))) {
 			rc = -ENOENT;
 			why = strdup("the workspace is gone");

@@ -42,7 +42,7 @@ inode_lookup_counts_and_forgets(void **state)
 	/* a new lookup gets a new number, never the old one */
 	assert_int_equal(inode_lookup(t, INODE_ROOT, "ws", &c), 0);
 	assert_true(c != a);
-	inode_forget(t, INODE_ROOT, 100);	/* the root stays */
+	inode_forget(t, INODE_ROOT, 100); /* the root stays */
 	assert_int_equal(inode_path(t, INODE_ROOT, buf, sizeof(buf)), 0);
 	assert_int_equal(inode_child_path(t, c, "error", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/ws/error");
