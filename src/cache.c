@@ -287,6 +287,23 @@ cache_invalidate(struct cache *c, const char *key)
 }
 
 void
+cache_drop(struct cache *c, const char *key)
+{
+	struct cache_entry **pp, *e;
+
+	pthread_mutex_lock(&c->mu);
+	for (pp = &c->head; (e = *pp) != NULL; pp = &e->next)
+		if (strcmp(e->key, key) == 0) {
+			if (!e->inflight && !e->waiters) {
+				*pp = e->next;
+				cache_entry_free(c, e);
+			}
+			break;
+		}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
 cache_prune(struct cache *c, unsigned long seq, const char *keep)
 {
 	struct cache_entry **pp, *e;

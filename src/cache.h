@@ -63,6 +63,8 @@ int cache_peek(struct cache *c, const char *key, long long max_age_ms,
 enum cache_state cache_state(struct cache *c, const char *key, unsigned long *seq);
 /* Mark key stale (a fetch in flight will store its value as stale). */
 void cache_invalidate(struct cache *c, const char *key);
+/* Forget key's entry unless a fetch of it is in flight. */
+void cache_drop(struct cache *c, const char *key);
 /* Remove idle entries whose sequence is below seq, except key keep. */
 void cache_prune(struct cache *c, unsigned long seq, const char *keep);
 /* Copy the counters. */

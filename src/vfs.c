@@ -212,8 +212,12 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 		vfs_note_error(v, n->ent->ws->id, "refresh", "refresh",
 			       err ? err : strerror(-rc));
 		free(err);
-		/* with max_stale=0 nothing older is ever served */
-		return vfs_transient_errno(rc) && v->max_stale_ms > 0 ? 0 : rc;
+		/* with max_stale=0 nothing older is ever served; else the
+		 * listing's data stands, and later reads do not ask again */
+		if (!vfs_transient_errno(rc) || v->max_stale_ms <= 0)
+			return rc;
+		cache_drop(v->cache, key);
+		return 0;
 	}
 	n->one = val;
 	if (n->one->n == 1)

@@ -59,7 +59,7 @@ wait_finish(struct vfs *v, struct vfs_waiter *w, int rc, const char *why)
 	if (rc < 0 && rc != -EINTR) {
 		char *action = model_asprintf("wait for %s", w->state);
 
-		log_msg(LOG_LVL_ERR, "%s: wait for %s: %s", w->dirname, w->state,
+		log_msg(LOG_LVL_ERR, "wait for %s on %s: %s", w->state, w->dirname,
 			why ? why : strerror(-rc));
 		vfs_note_error(v, w->id, "wait", action ? action : "wait",
 			       why ? why : strerror(-rc));
@@ -269,7 +269,7 @@ wait_check_waiters(struct vfs *v)
 			rc = 0;
 		} else if (st && strcmp(st, "FAILED") == 0) {
 			rc = -EIO;
-			why = model_asprintf("the workspace FAILED while waiting for %s",
+			why = model_asprintf("workspace FAILED while waiting for %s",
 					     view[i].state);
 		} else if (now >= view[i].deadline_ms) {
 			rc = -ETIMEDOUT;

@@ -82,7 +82,13 @@ log_expect() { LOG_EXPECT+=("$@"); }
 
 # log_unexpected FILE...: the suspicious lines no log_expect pattern matches
 log_unexpected() {
-	grep -hiE -- "$LOG_SUSPICIOUS" "$@" | grep -vE -f <(printf '%s\n' "${LOG_EXPECT[@]}")
+	# with no pattern declared every suspicious line is unexpected (an
+	# empty pattern list would match every line and hide them all)
+	if [ ${#LOG_EXPECT[@]} -eq 0 ]; then
+		grep -hiE -- "$LOG_SUSPICIOUS" "$@"
+	else
+		grep -hiE -- "$LOG_SUSPICIOUS" "$@" | grep -vE -f <(printf '%s\n' "${LOG_EXPECT[@]}")
+	fi
 }
 
 finish() {

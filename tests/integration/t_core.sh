@@ -3,6 +3,12 @@
 # threads, names that never move to another workspace, drafts that are
 # never shadowed, a deleted workspace that hides no draft.
 source "$(dirname "$0")/lib.sh"
+# the failures this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_E"'workspace '"$LOG_UUID"': start failed: HTTP 409: Workspace is already running$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': POST '"$LOG_URL"'/workspace/'"$LOG_UUID"'/stop: Failed to connect to .*$' \
+	"$LOG_E"'refreshing train-llama: GET '"$LOG_URL"'/workspace/'"$LOG_UUID"': Failed to connect to .*$' \
+	"$LOG_W"'listing workspaces: GET '"$LOG_URL"'/workspaces: Failed to connect to .* \(serving the last listing\)$'
 
 emu_start --demo || exit 1
 mnt_start -o cache_ttl=1 || exit 1

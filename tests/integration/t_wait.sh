@@ -4,6 +4,8 @@
 # all of them; Ctrl-C and rmdir end a wait at once; a state that is no
 # workspace_status is ENOENT at lookup, never a block.
 source "$(dirname "$0")/lib.sh"
+# the failures this suite provokes on purpose (see finish)
+log_expect "$LOG_E"'wait for (RUNNING|STOPPED) on .+: the workspace was deleted$'
 
 stat_of() { awk -v k="$1" '$1 == k {print $2}' "$MNT/.stats"; }
 # wait_for_stat KEY VALUE: poll .stats (bounded) until KEY has VALUE
