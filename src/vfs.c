@@ -149,10 +149,14 @@ vfs_note_error(struct vfs *v, const char *id, const char *group,
 			free(e);
 		}
 	} else if (msg) {
-		/* API errors already say what failed ("stop failed: HTTP 409") */
+		/* API errors already say what failed ("stop failed: HTTP 409"),
+		 * as do the control file's own ("control: ...") */
 		const char *said = strstr(msg, " failed: ");
 		size_t k = said ? (size_t)(said - msg) : 0;
-		int named = said && k > 0 && k < 24 && strspn(msg, "abcdefghijklmnopqrstuvwxyz ") >= k;
+		size_t alen = strlen(action);
+		int named = (said && k > 0 && k < 24 &&
+			     strspn(msg, "abcdefghijklmnopqrstuvwxyz ") >= k) ||
+			    (strncmp(msg, action, alen) == 0 && msg[alen] == ':');
 		char *m = named ? strdup(msg) : model_asprintf("%s failed: %s", action, msg);
 
 		if (!e && m && (e = calloc(1, sizeof(*e))) != NULL) {
