@@ -593,6 +593,12 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
+	/* the root's and a workspace's listing may stay in the kernel: what
+	 * changes them is announced (see fs_note_send) */
+	if (fs_ctx(req)->kernel_timeout > 0 && vfs_dir_cacheable(fs_ctx(req)->vfs, path)) {
+		fi->cache_readdir = 1;
+		fi->keep_cache = 1;
+	}
 	if (fuse_reply_open(req, fi) != 0)
 		fs_dir_free(d);
 }

@@ -918,6 +918,19 @@ vfs_note_changed(struct vfs *v, const char *dirname, int gone)
 	v->invalidate_later(v->invalidate_arg, buf, 0);
 }
 
+int
+vfs_dir_cacheable(struct vfs *v, const char *path)
+{
+	struct node n;
+	int ok;
+
+	if (vfs_resolve_opt(v, path, &n, 0) < 0)
+		return 0;
+	ok = n.kind == NODE_ROOT || (n.kind == NODE_WS && n.file == WS_FILE_NONE);
+	vfs_node_release(&n);
+	return ok;
+}
+
 unsigned long long
 vfs_file_version(struct vfs_file *f)
 {

@@ -91,6 +91,9 @@ int vfs_unlink(struct vfs *v, const char *path);
 int vfs_rename(struct vfs *v, const char *from, const char *to);
 /* chmod/chown: refused on virtual files, ignored on temporary files. */
 int vfs_chmod(struct vfs *v, const char *path);
+/* Whether the kernel may keep path's directory listing (the root and
+ * workspace directories, whose changes are announced); 0 otherwise. */
+int vfs_dir_cacheable(struct vfs *v, const char *path);
 /* A version of what handle f shows, for the kernel's page cache: the
  * same number for the same bytes; 0 for files read with direct I/O
  * (anything not a pure rendering of the listing). */

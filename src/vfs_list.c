@@ -19,10 +19,14 @@
 static void
 list_note_changes(struct vfs *v, const struct snap *prev, const struct snap *s)
 {
+	int names = 0; /* the root's listing changed */
+
 	for (size_t i = 0; i < s->n; i++) {
 		const struct snap_ent *e = &s->v[i];
 		const struct snap_ent *old = snap_find_id(prev, e->ws->id);
 
+		if (!old || strcmp(old->dirname, e->dirname) != 0)
+			names = 1;
 		if (old && (old->mtime != e->mtime || strcmp(old->dirname, e->dirname) != 0))
 			vfs_note_changed(v, e->dirname, 0);
 	}
@@ -30,9 +34,13 @@ list_note_changes(struct vfs *v, const struct snap *prev, const struct snap *s)
 		const struct snap_ent *o = &prev->v[i];
 		const struct snap_ent *e = snap_find_id(s, o->ws->id);
 
-		if (!e || strcmp(e->dirname, o->dirname) != 0)
+		if (!e || strcmp(e->dirname, o->dirname) != 0) {
 			vfs_note_changed(v, o->dirname, 1);
+			names = 1;
+		}
 	}
+	if (names && v->invalidate_later)
+		v->invalidate_later(v->invalidate_arg, "/", 0);
 }
 
 static int
