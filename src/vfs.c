@@ -475,6 +475,8 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	v->invalidate = cfg->invalidate;
 	v->invalidate_later = cfg->invalidate_later;
 	v->invalidate_arg = cfg->invalidate_arg;
+	v->account = cfg->account;
+	v->account_arg = cfg->account_arg;
 	v->http = h;
 	v->started = time(NULL);
 	pthread_mutex_init(&v->mu, NULL);

@@ -35,6 +35,10 @@ struct vfs_cfg {
 	void (*invalidate)(void *arg, const char *path);
 	void (*invalidate_later)(void *arg, const char *path, int gone);
 	void *invalidate_arg;	/* for all three */
+	/* the text of .account: which login the mount uses (never a token);
+	 * allocated, or NULL (may be NULL: "none") */
+	char *(*account)(void *arg);
+	void *account_arg;
 };
 
 struct vfs_attr {

@@ -18,6 +18,7 @@ static const struct {
 	enum node_kind kind;
 } dot_entries[] = {
 	{ ".stats", NODE_STATS },
+	{ ".account", NODE_ACCOUNT },
 	{ ".workspaces.tsv", NODE_TSV },
 	{ ".ctl", NODE_CTL },
 	{ ".by-id", NODE_BYID_DIR },
@@ -180,7 +181,7 @@ dot_fill_root(struct vfs *v, vfs_fill_fn fill, void *ctx)
 		struct vfs_attr a = { .is_dir = 1, .mode = 0755, .mtime = v->started };
 
 		/* sizes come with getattr: rendering here would cost API calls */
-		if (k == NODE_STATS || k == NODE_TSV || k == NODE_CTL) {
+		if (k == NODE_STATS || k == NODE_TSV || k == NODE_CTL || k == NODE_ACCOUNT) {
 			a.is_dir = 0;
 			a.mode = k == NODE_CTL ? 0644 : 0444;
 		}

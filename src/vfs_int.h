@@ -126,6 +126,8 @@ struct vfs {
 	void (*invalidate)(void *arg, const char *path);
 	void (*invalidate_later)(void *arg, const char *path, int gone);
 	void *invalidate_arg;
+	char *(*account)(void *arg);
+	void *account_arg;
 	struct http *http;
 	struct cache *cache;
 	struct cache *tpl_cache;
@@ -168,6 +170,7 @@ enum node_kind {
 	NODE_DRAFT,		/* a draft directory, its spec.json or error */
 	NODE_TEMP,		/* an editor's temporary file in a draft */
 	NODE_STATS,		/* .stats */
+	NODE_ACCOUNT,		/* .account */
 	NODE_TSV,		/* .workspaces.tsv */
 	NODE_CTL,		/* .ctl */
 	NODE_BYID_DIR,		/* .by-id */

@@ -81,6 +81,10 @@ vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	case NODE_TSV:
 		s = dot_render_tsv(v);
 		break;
+	case NODE_ACCOUNT:
+		s = v->account ? v->account(v->account_arg) : strdup("source none\n");
+		*mtime = time(NULL);
+		break;
 	case NODE_CTL:
 		s = strdup(vfs_ctl_help);
 		break;

@@ -87,7 +87,7 @@ done <<<"$names"
 expect "plain-named workspaces appear under their encoded names" "$missing" "0"
 check "a name with / is encoded" test -d "$MNT/eval run%2F2"
 check "a leading dot is encoded" bash -c "ls '$MNT' | grep -q '^%2E'"
-expect "the dot entries are the filesystem's own" "$(ls -A "$MNT" | grep '^\.' | tr '\n' ' ')" ".by-cluster .by-id .ctl .stats .templates .workspaces.tsv "
+expect "the dot entries are the filesystem's own" "$(ls -A "$MNT" | grep '^\.' | tr '\n' ' ')" ".account .by-cluster .by-id .ctl .stats .templates .workspaces.tsv "
 dups=$(ls "$MNT" | grep -c '^train-llama')
 expect "duplicate names get @id8 suffixes" "$dups" "2"
 newer=$(ls "$MNT" | grep '^train-llama@')
@@ -101,8 +101,8 @@ expect "reserved dot names are absent" "$(errno_of stat "$MNT/.nothing")" "ENOEN
 expect "unknown file in a workspace" "$(errno_of stat "$MNT/train-llama/nope")" "ENOENT@stat"
 expect "unknown workspace" "$(errno_of stat "$MNT/no-such-ws")" "ENOENT@stat"
 ntpl=$(api GET /management/workspace-templates | jq '.workspace_templates | length')
-expect "find sees 7 files per workspace, 3 at the root, one per template" \
-	"$(find "$MNT" -type f | wc -l)" "$((want * 7 + 3 + ntpl))"
+expect "find sees 7 files per workspace, 4 at the root, one per template" \
+	"$(find "$MNT" -type f | wc -l)" "$((want * 7 + 4 + ntpl))"
 
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
