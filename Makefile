@@ -10,6 +10,7 @@
 #   make fuzz       libFuzzer on the JSON model, spec checks and names
 #   make analyze    cppcheck over src/
 #   make format-check  clang-format --dry-run --Werror over FORMAT_FILES
+#   make layers     fail on a circle of calls among the modules
 #   make bench      the benchmark (BENCH_ARGS=--large for N = 100,000)
 #   make install    binary, man page and systemd user unit (PREFIX, DESTDIR)
 #
@@ -44,7 +45,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check check-all check-unit check-contract check-integration asan ubsan \
-	tsan stress fuzz bench valgrind demo deps analyze format format-check clean install uninstall
+	tsan stress fuzz bench valgrind demo deps analyze format format-check layers clean install uninstall
 
 all: $(BIN)
 
@@ -134,7 +135,12 @@ analyze:
 FORMAT_FILES := src/htab.c src/rfc3339.c src/utf8.c src/vfs_list.c src/vfs_render.c \
 	src/api.h src/cred.h src/model_int.h src/rfc3339.h src/utf8.h \
 	src/opts.c src/opts.h tests/unit/test_opts.c \
-	src/fs.c src/fs.h src/inode.c src/inode.h src/vfs_wait.c tests/unit/test_inode.c
+	src/fs.c src/fs.h src/inode.c src/inode.h src/vfs_wait.c src/vfs_state.c \
+	tests/unit/test_inode.c
+
+# no circle of calls among the modules (scripts/callgraph.sh)
+layers: $(BIN)
+	@./scripts/callgraph.sh $(BUILD) >/dev/null || ./scripts/callgraph.sh $(BUILD)
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)

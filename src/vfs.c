@@ -1,8 +1,9 @@
 /*
  * vfs: resolves a path to a node (see vfs_int.h), gives its attributes
- * and dispatches the operations. The listing is in vfs_list.c, contents
- * in vfs_render.c, drafts in vfs_draft.c, the root's dot entries in
- * vfs_dot.c, waiting in vfs_wait.c.
+ * and dispatches the operations. The state below it is in vfs_state.c,
+ * the listing in vfs_list.c, contents in vfs_render.c, drafts in
+ * vfs_draft.c, the root's dot entries in vfs_dot.c; waiting (above it) in
+ * vfs_wait.c.
  * Locks and cache keys: see vfs_int.h.
  */
 #include "vfs_int.h"
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -52,139 +52,6 @@ vfs_node_release(struct node *n)
 	model_templates_unref(n->tpl);
 	free(n->target);
 	memset(n, 0, sizeof(*n));
-}
-
-int
-vfs_tombstoned_locked(struct vfs *v, const char *id)
-{
-	for (struct vfs_tomb *t = v->tombs; t; t = t->next)
-		if (strcmp(t->id, id) == 0)
-			return 1;
-	return 0;
-}
-
-int
-vfs_tombstoned(struct vfs *v, const char *id)
-{
-	int found;
-
-	pthread_mutex_lock(&v->mu);
-	found = vfs_tombstoned_locked(v, id);
-	pthread_mutex_unlock(&v->mu);
-	return found;
-}
-
-void
-vfs_pin_name(struct vfs *v, const char *id, const char *dirname)
-{
-	struct vfs_pin *p = calloc(1, sizeof(*p));
-
-	if (!p || !(p->id = strdup(id)) || !(p->dirname = strdup(dirname))) {
-		if (p)
-			free(p->id);
-		free(p);
-		return;	/* out of memory: the name rule decides */
-	}
-	pthread_mutex_lock(&v->mu);
-	p->next = v->pins;
-	v->pins = p;
-	pthread_mutex_unlock(&v->mu);
-}
-
-static int
-vfs_pinned(void *arg, const char *id, char out[PATH_NAME_MAX + 1])
-{
-	struct vfs *v = arg;
-	int found = 0;
-
-	pthread_mutex_lock(&v->mu);
-	for (struct vfs_pin *p = v->pins; p && !found; p = p->next)
-		if (strcmp(p->id, id) == 0) {
-			snprintf(out, PATH_NAME_MAX + 1, "%s", p->dirname);
-			found = 1;
-		}
-	pthread_mutex_unlock(&v->mu);
-	return found;
-}
-
-/* A name is held back from a new workspace while a draft has it, while
- * it is promised to a created one, and while a deleted one's grace runs. */
-static int
-vfs_reserved(void *arg, const char *dirname, const char *id)
-{
-	struct vfs *v = arg;
-	int found = 0;
-
-	pthread_mutex_lock(&v->mu);
-	for (struct draft *d = v->drafts; d && !found; d = d->next)
-		found = strcmp(d->dirname, dirname) == 0;
-	for (struct vfs_pin *p = v->pins; p && !found; p = p->next)
-		found = strcmp(p->dirname, dirname) == 0 && strcmp(p->id, id) != 0;
-	for (struct vfs_tomb *t = v->tombs; t && !found; t = t->next)
-		found = strcmp(t->dirname, dirname) == 0 && strcmp(t->id, id) != 0;
-	pthread_mutex_unlock(&v->mu);
-	return found;
-}
-
-const struct snap_names vfs_snap_names_proto = {
-	.pinned = vfs_pinned,
-	.reserved = vfs_reserved,
-};
-
-void
-vfs_note_error(struct vfs *v, const char *id, const char *group,
-	       const char *action, const char *msg)
-{
-	struct vfs_error **pp, *e;
-
-	pthread_mutex_lock(&v->mu);
-	for (pp = &v->errors; (e = *pp) != NULL; pp = &e->next)
-		if (strcmp(e->id, id) == 0)
-			break;
-	if (e && !msg) {
-		if (strcmp(e->group, group) == 0) {
-			*pp = e->next;
-			free(e->id);
-			free(e->msg);
-			free(e);
-		}
-	} else if (msg) {
-		/* API errors already say what failed ("stop failed: HTTP 409"),
-		 * as do the control file's own ("control: ...") */
-		const char *said = strstr(msg, " failed: ");
-		size_t k = said ? (size_t)(said - msg) : 0;
-		size_t alen = strlen(action);
-		int named = (said && k > 0 && k < 24 &&
-			     strspn(msg, "abcdefghijklmnopqrstuvwxyz ") >= k) ||
-			    (strncmp(msg, action, alen) == 0 && msg[alen] == ':');
-		char *m = named ? strdup(msg) : model_asprintf("%s failed: %s", action, msg);
-
-		if (!e && m && (e = calloc(1, sizeof(*e))) != NULL) {
-			e->id = strdup(id);
-			if (!e->id) {
-				free(e);
-				e = NULL;
-			} else {
-				e->next = v->errors;
-				v->errors = e;
-			}
-		}
-		if (e && m) {
-			free(e->msg);
-			e->msg = m;
-			snprintf(e->group, sizeof(e->group), "%s", group);
-			e->mtime = time(NULL);
-		} else {
-			free(m);
-		}
-	}
-	pthread_mutex_unlock(&v->mu);
-}
-
-void
-vfs_set_error(struct vfs *v, const char *id, const char *msg)
-{
-	vfs_note_error(v, id, "control", "control", msg);
 }
 
 /* Fill n->cur: the listing's data, or a fresher describe after a change
@@ -493,20 +360,6 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	return v;
 }
 
-int
-vfs_start(struct vfs *v)
-{
-	int rc = list_start(v);
-
-	return rc < 0 ? rc : wait_start(v);
-}
-
-void
-vfs_stop(struct vfs *v)
-{
-	list_stop(v);
-	wait_stop(v);
-}
 
 void
 vfs_free(struct vfs *v)
@@ -876,50 +729,6 @@ vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 	return (int)size;
 }
 
-void
-vfs_invalidate_siblings(struct vfs *v, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char buf[2 * PATH_NAME_MAX + 16];
-	int dlen;
-
-	if (!v->invalidate || !slash || slash == path)
-		return;
-	dlen = (int)(slash - path);
-	for (int f = 0; f < WS_FILE_COUNT; f++) {
-		const char *name = path_file_name((enum ws_file)f);
-
-		if (strcmp(name, slash + 1) == 0 || f == WS_FILE_WAIT)
-			continue;
-		snprintf(buf, sizeof(buf), "%.*s/%s", dlen, path, name);
-		v->invalidate(v->invalidate_arg, buf);
-	}
-	snprintf(buf, sizeof(buf), "%.*s", dlen, path);
-	v->invalidate(v->invalidate_arg, buf);
-}
-
-void
-vfs_note_changed(struct vfs *v, const char *dirname, int gone)
-{
-	char buf[2 * PATH_NAME_MAX + 16];
-
-	if (!v->invalidate_later)
-		return;
-	snprintf(buf, sizeof(buf), "/%s", dirname);
-	if (gone) {
-		v->invalidate_later(v->invalidate_arg, buf, 1);
-		return;
-	}
-	for (int f = 0; f < WS_FILE_COUNT; f++) {
-		if (f == WS_FILE_WAIT || f == WS_FILE_SPEC)
-			continue;
-		snprintf(buf, sizeof(buf), "/%s/%s", dirname, path_file_name((enum ws_file)f));
-		v->invalidate_later(v->invalidate_arg, buf, 0);
-	}
-	snprintf(buf, sizeof(buf), "/%s", dirname);
-	v->invalidate_later(v->invalidate_arg, buf, 0);
-}
-
 int
 vfs_dir_cacheable(struct vfs *v, const char *path)
 {
@@ -1242,7 +1051,8 @@ vfs_rmdir(struct vfs *v, const char *path)
 	}
 	log_msg(LOG_LVL_INFO, "workspace %s (%s) deleted", n.ent->dirname,
 		n.ent->ws->id);
-	wait_end_ws(v, n.ent->ws->id, -ENOENT);
+	if (v->on_deleted)	/* ends the waits on it (vfs_wait.c) */
+		v->on_deleted(v, n.ent->ws->id);
 	vfs_note_error(v, n.ent->ws->id, "delete", "delete", NULL);
 	t = calloc(1, sizeof(*t));
 	if (t && (t->id = strdup(n.ent->ws->id)) != NULL &&

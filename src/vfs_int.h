@@ -2,9 +2,18 @@
  * vfs_int: what the vfs_*.c files share and nobody else sees: the mount's
  * state, the resolved node of a path, open handles and drafts.
  *
- * Locks: vfs.mu guards the drafts list, error messages, tombstones, the
- * last listing, the stale-serving state and the poll waiters; each draft's
- * mu guards its buffers and state. No API call is made with either held.
+ * Layers, each calling only those before it (scripts/callgraph.sh checks
+ * it from the object files): vfs_state (notes, tombstones, pins, pollers,
+ * kernel notices) <- vfs_list (the listing, its refresher) <- vfs_draft,
+ * vfs_dot, vfs_render <- vfs (resolve, operations) <- vfs_wait (waits, the
+ * watcher, vfs_start/vfs_stop). The one call upward, "a workspace was
+ * deleted", goes through the on_deleted hook set at start-up.
+ *
+ * Locks: vfs.mu guards the drafts list, error messages, tombstones, pins,
+ * the last listing, the stale-serving state, the refresher's and the
+ * watcher's flags, the waiters and the pollers; each draft's mu guards
+ * its buffers and state; each open file's mu its snapshot. No API call is
+ * made with any of them held.
  * Cache keys: "L" for the listing, "w:ID" for a workspace refreshed alone
  * after a mutation (used only while newer than the listing), and the
  * templates in a cache of their own.
@@ -128,6 +137,9 @@ struct vfs {
 	void *invalidate_arg;
 	char *(*account)(void *arg);
 	void *account_arg;
+	/* the upper layer's hook (set by vfs_start before any request): a
+	 * workspace was deleted through this mount */
+	void (*on_deleted)(struct vfs *v, const char *id);
 	struct http *http;
 	struct cache *cache;
 	struct cache *tpl_cache;
@@ -217,8 +229,10 @@ struct vfs_file {
 	struct vfs_file *prev, *next;	/* vfs->files, under files_mu */
 };
 
-/* vfs_list.c */
+/* vfs_list.c: the listing (above vfs_state.c) */
 int vfs_fetch_one(void *arg, const char *key, void **val, char **err);
+/* vfs_list_want(VFS_WANT_HELD) */
+int vfs_list(struct vfs *v, struct snap **out, unsigned long *seq);
 /* What a caller needs of the listing: what is held (lookups, attributes,
  * reads) or, with cache_ttl=0, the API's answer now (open, readdir). */
 enum vfs_want { VFS_WANT_HELD, VFS_WANT_OPEN };
@@ -231,14 +245,12 @@ int vfs_list_within(struct vfs *v, long long max_age_ms, struct snap **out,
 int list_start(struct vfs *v);
 void list_stop(struct vfs *v);
 
-/* vfs.c */
+/* vfs_state.c: below every other layer (see its header) */
 /* The cache key of one workspace refreshed alone ("w:ID"). */
 void vfs_ws_key(char *buf, size_t size, const char *id);
 /* Failures worth riding out on held data (never 401, 403, 404, 400). */
 int vfs_transient_errno(int rc);
-int vfs_resolve(struct vfs *v, const char *path, struct node *n);
-void vfs_node_release(struct node *n);
-int vfs_list(struct vfs *v, struct snap **out, unsigned long *seq);
+long long vfs_now_ms(struct vfs *v);
 int vfs_tombstoned(struct vfs *v, const char *id);
 int vfs_tombstoned_locked(struct vfs *v, const char *id);
 /* Promise dirname to the workspace id just created from a draft. */
@@ -251,15 +263,26 @@ void vfs_note_error(struct vfs *v, const char *id, const char *group,
 		    const char *action, const char *msg);
 /* vfs_note_error for the control file (group "control"). */
 void vfs_set_error(struct vfs *v, const char *id, const char *msg);
-int vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
-	       time_t *mtime);
-long long vfs_now_ms(struct vfs *v);
 /* Tell the kernel that files of the directory holding path changed (all
  * but path itself, whose request is in progress). */
 void vfs_invalidate_siblings(struct vfs *v, const char *path);
 /* Queue for the kernel: the files of workspace directory dirname changed,
  * or (gone) the name is no longer there. */
 void vfs_note_changed(struct vfs *v, const char *dirname, int gone);
+/* The pollers' registry (the watcher in vfs_wait.c reads it): register
+ * (or replace) the poll handle of an open status file; drop the poller
+ * of a handle being closed. */
+int wait_add_poller(struct vfs *v, const void *owner, const char *id,
+		    const char *status, void *ph);
+void wait_forget_poller(struct vfs *v, const void *owner);
+
+/* vfs.c: resolving paths, the operations */
+int vfs_resolve(struct vfs *v, const char *path, struct node *n);
+void vfs_node_release(struct node *n);
+
+/* vfs_render.c */
+int vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
+	       time_t *mtime);
 
 /* vfs_draft.c: drafts made by mkdir, their spec.json and temporary files */
 struct draft *draft_new(const char *dirname, const char *name);
@@ -297,15 +320,11 @@ char *dot_render_stats(struct vfs *v);
 char *dot_render_tsv(struct vfs *v);
 int dot_write_ctl(struct vfs *v, const char *buf, size_t size);
 
-/* vfs_wait.c: waiting for a state, and poll(2) on status */
+/* vfs_wait.c: waiting for a state, and poll(2) on status; vfs_start and
+ * vfs_stop (the threads) */
 /* End every wait on workspace id with rc (it was deleted: -ENOENT). */
 void wait_end_ws(struct vfs *v, const char *id, int rc);
 int wait_start(struct vfs *v);
 void wait_stop(struct vfs *v);
-/* Register (or replace) the poll handle of an open status file. */
-int wait_add_poller(struct vfs *v, const void *owner, const char *id,
-		    const char *status, void *ph);
-/* Drop the poller of a handle being closed. */
-void wait_forget_poller(struct vfs *v, const void *owner);
 
 #endif

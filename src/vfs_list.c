@@ -130,29 +130,6 @@ vfs_fetch_one(void *arg, const char *key, void **val, char **err)
 	*val = s;
 	return 0;
 }
-long long
-vfs_now_ms(struct vfs *v)
-{
-	struct timespec ts;
-
-	if (v->clock)
-		return v->clock(v->clock_arg);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-vfs_transient_errno(int rc)
-{
-	return rc == -EIO || rc == -ETIMEDOUT || rc == -EHOSTUNREACH ||
-	       rc == -EAGAIN;
-}
-
-void
-vfs_ws_key(char *buf, size_t size, const char *id)
-{
-	snprintf(buf, size, "w:%s", id);
-}
 
 /* The last good listing, if it may still be served after a failure. */
 static struct snap *

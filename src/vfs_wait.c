@@ -354,56 +354,6 @@ wait_check_pollers(struct vfs *v)
 	free(chk);
 }
 
-int
-wait_add_poller(struct vfs *v, const void *owner, const char *id,
-		const char *status, void *ph)
-{
-	struct vfs_poller *p;
-
-	pthread_mutex_lock(&v->mu);
-	for (p = v->pollers; p; p = p->next)
-		if (p->owner == owner)
-			break;
-	if (p) {
-		v->poll_destroy(p->ph);
-		p->ph = ph;
-		pthread_mutex_unlock(&v->mu);
-		return 0;
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p || !(p->id = strdup(id)) || !(p->status = strdup(status))) {
-		if (p)
-			free(p->id);
-		free(p);
-		pthread_mutex_unlock(&v->mu);
-		return -ENOMEM;
-	}
-	p->owner = owner;
-	p->ph = ph;
-	p->next = v->pollers;
-	v->pollers = p;
-	pthread_mutex_unlock(&v->mu);
-	return 0;
-}
-
-void
-wait_forget_poller(struct vfs *v, const void *owner)
-{
-	struct vfs_poller **pp, *p;
-
-	pthread_mutex_lock(&v->mu);
-	for (pp = &v->pollers; (p = *pp) != NULL; pp = &p->next)
-		if (p->owner == owner) {
-			*pp = p->next;
-			v->poll_destroy(p->ph);
-			free(p->id);
-			free(p->status);
-			free(p);
-			break;
-		}
-	pthread_mutex_unlock(&v->mu);
-}
-
 /* ---- the watcher thread --------------------------------------------------- */
 
 static void
@@ -445,6 +395,31 @@ wait_watcher(void *arg)
 		if (polling && v->poll_notify)
 			wait_check_pollers(v);
 	}
+}
+
+static void
+wait_on_deleted(struct vfs *v, const char *id)
+{
+	wait_end_ws(v, id, -ENOENT);
+}
+
+int
+vfs_start(struct vfs *v)
+{
+	int rc = list_start(v);
+
+	if (rc < 0)
+		return rc;
+	/* set once, before any request: vfs.c tells the waits of a delete */
+	v->on_deleted = wait_on_deleted;
+	return wait_start(v);
+}
+
+void
+vfs_stop(struct vfs *v)
+{
+	list_stop(v);
+	wait_stop(v);
 }
 
 int
