@@ -134,7 +134,8 @@ analyze:
 # `clang-format --dry-run --Werror FILE` passes (new files: from the start).
 FORMAT_FILES := src/htab.c src/rfc3339.c src/utf8.c src/vfs_list.c src/vfs_render.c \
 	src/api.h src/cred.h src/model_int.h src/rfc3339.h src/utf8.h \
-	src/opts.c src/opts.h tests/unit/test_opts.c \
+	src/opts.c src/opts.h tests/unit/test_opts.c src/secret.c src/secret.h \
+	tests/unit/test_secret.c tests/unit/quiet.h \
 	src/fs.c src/fs.h src/inode.c src/inode.h src/vfs_wait.c src/vfs_state.c \
 	tests/unit/test_inode.c
 

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* http keeps its counters per operation: every operation needs a slot */
+_Static_assert(API_OP_COUNT <= HTTP_SLOTS, "more API operations than HTTP stats slots");
+
 static const char *const api_op_names[API_OP_COUNT] = {
 	[API_LIST] = "list",
 	[API_DESCRIBE] = "describe",
@@ -21,6 +24,19 @@ static const char *const api_op_names[API_OP_COUNT] = {
 	[API_LOGS] = "logs",
 	[API_TEMPLATES] = "templates",
 };
+
+const char *
+api_op_name(enum api_op op)
+{
+	return op >= 0 && op < API_OP_COUNT ? api_op_names[op] : "unknown";
+}
+
+int
+api_transient(int rc)
+{
+	return rc == -EIO || rc == -ETIMEDOUT || rc == -EHOSTUNREACH ||
+	       rc == -EAGAIN;
+}
 
 int
 api_errno(long status, enum api_op op)
@@ -75,7 +91,7 @@ api_reply_errno(enum api_op op, struct http_resp *resp, char **err)
 	if (rc == 0)
 		return 0;
 	detail = model_problem_detail(resp->body, resp->len);
-	*err = model_asprintf("%s failed: HTTP %ld%s%s%s", api_op_names[op],
+	*err = model_asprintf("%s failed: HTTP %ld%s%s%s", api_op_name(op),
 			      resp->status, detail ? ": " : "",
 			      detail ? detail : "",
 			      resp->attempts > 1 ? " (after retries)" : "");
@@ -84,13 +100,18 @@ api_reply_errno(enum api_op op, struct http_resp *resp, char **err)
 	return rc;
 }
 
+/* "/workspace/{id}{suffix}" into path, for an id that is a UUID only:
+ * 0, or -EIO with *err (an id from the API never goes into a URL else). */
 static int
-api_check_id(const char *id, char **err)
+api_ws_path(char path[API_PATH_MAX], const char *id, const char *suffix,
+	    char **err)
 {
-	if (model_is_uuid(id))
-		return 0;
-	*err = strdup("workspace id from the API is not a UUID; refusing to use it in a URL");
-	return -EIO;
+	if (!model_is_uuid(id)) {
+		*err = strdup("workspace id from the API is not a UUID; refusing to use it in a URL");
+		return -EIO;
+	}
+	snprintf(path, API_PATH_MAX, "/workspace/%s%s", id, suffix);
+	return 0;
 }
 
 int
@@ -98,7 +119,7 @@ api_list(struct http *h, const char *cluster, struct ws ***v, size_t *n,
 	 char **err)
 {
 	struct http_resp resp;
-	char path[96];
+	char path[API_PATH_MAX];
 	int rc;
 
 	*v = NULL;
@@ -120,13 +141,12 @@ int
 api_describe(struct http *h, const char *id, struct ws **out, char **err)
 {
 	struct http_resp resp;
-	char path[96];
+	char path[API_PATH_MAX];
 	int rc;
 
 	*out = NULL;
-	if ((rc = api_check_id(id, err)) < 0)
+	if ((rc = api_ws_path(path, id, "", err)) < 0)
 		return rc;
-	snprintf(path, sizeof(path), "/workspace/%s", id);
 	rc = api_call(h, API_DESCRIBE, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT,
 		      &resp, err);
 	if (rc < 0)
@@ -167,12 +187,11 @@ int
 api_delete(struct http *h, const char *id, char **err)
 {
 	struct http_resp resp;
-	char path[96];
+	char path[API_PATH_MAX];
 	int rc;
 
-	if ((rc = api_check_id(id, err)) < 0)
+	if ((rc = api_ws_path(path, id, "", err)) < 0)
 		return rc;
-	snprintf(path, sizeof(path), "/workspace/%s", id);
 	rc = api_call(h, API_DELETE, "DELETE", path, NULL,
 		      HTTP_RETRY_IDEMPOTENT, &resp, err);
 	if (rc == 0)
@@ -184,12 +203,11 @@ int
 api_command(struct http *h, const char *id, enum model_cmd cmd, char **err)
 {
 	struct http_resp resp;
-	char path[96];
+	char path[API_PATH_MAX];
 	int rc;
 
-	if ((rc = api_check_id(id, err)) < 0)
+	if ((rc = api_ws_path(path, id, cmd == MODEL_CMD_START ? "/start" : "/stop", err)) < 0)
 		return rc;
-	snprintf(path, sizeof(path), "/workspace/%s/%s", id, model_cmd_name(cmd));
 	resp.attempts = 0;
 	rc = api_call(h, cmd == MODEL_CMD_START ? API_START : API_STOP, "POST",
 		      path, NULL, HTTP_RETRY_IDEMPOTENT, &resp, err);
@@ -220,13 +238,12 @@ api_logs(struct http *h, const char *id, char **text, char **err)
 {
 	struct http_resp resp;
 	size_t skipped = 0;
-	char path[96];
+	char path[API_PATH_MAX];
 	int rc;
 
 	*text = NULL;
-	if ((rc = api_check_id(id, err)) < 0)
+	if ((rc = api_ws_path(path, id, "/logs", err)) < 0)
 		return rc;
-	snprintf(path, sizeof(path), "/workspace/%s/logs", id);
 	rc = http_get_partial(h, API_LOGS, path, API_LOGS_MAX_BYTES,
 			      API_LOGS_MAX_MS, &resp, err);
 	if (rc < 0)

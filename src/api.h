@@ -24,6 +24,17 @@ enum api_op {
 	API_OP_COUNT
 };
 
+/* Room for any path this module builds (a UUID and a short suffix). */
+#define API_PATH_MAX 96
+
+/* The operation's name ("list", "describe", ...), for messages and the
+ * .stats keys; static storage. */
+const char *api_op_name(enum api_op op);
+/* Nonzero for a failure that may pass by itself (EIO: 5xx or an unusable
+ * reply, ETIMEDOUT, EHOSTUNREACH, EAGAIN: 429): worth serving stale data
+ * or waiting through; 401, 403, 404 and 400 are not. Pure. */
+int api_transient(int rc);
+
 /* The errno for an HTTP status of an operation: 0 for 2xx. Pure. */
 int api_errno(long status, enum api_op op);
 

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "cred.h"
 #include "log.h"
+#include "secret.h"
 #include "model.h"
 
 #include <curl/curl.h>
@@ -473,16 +474,6 @@ http_do_opts(struct http *h, int slot, const char *method, const char *path,
 	     const char *body, enum http_retry retry, size_t max_body,
 	     long max_ms, int partial_ok, struct http_resp *resp, char **err);
 
-/* Free a string that held the token, clearing it first. */
-static void
-http_wipe(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
-
 /* The Authorization header line for the current token (allocated in
  * *auth, which may be replaced). 1 when the token changed, 0 when not,
  * -EACCES with *err when there is none. */
@@ -498,10 +489,10 @@ http_auth(struct http *h, int force, char **auth, char **err)
 		return -EACCES;
 	}
 	if (rc > 0 || !*auth) {
-		http_wipe(*auth);
+		secret_wipe(*auth);
 		*auth = model_asprintf("Authorization: Bearer %s", token);
 	}
-	http_wipe(token);
+	secret_wipe(token);
 	if (!*auth) {
 		*err = strdup("out of memory");
 		return -EACCES;
@@ -607,7 +598,7 @@ out:
 	if (c)
 		http_give(h, c);
 	free(url);
-	http_wipe(auth);
+	secret_wipe(auth);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
  * because every thread must reach the one log.
  */
 #include "log.h"
+#include "secret.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -40,17 +41,11 @@ log_set_secret(const char *secret)
 	pthread_mutex_lock(&log_mu);
 	if (!secret || !*secret) {
 		for (int i = 0; i < LOG_SECRETS; i++) {
-			if (log_secrets[i])
-				memset(log_secrets[i], 0, strlen(log_secrets[i]));
-			free(log_secrets[i]);
+			secret_wipe(log_secrets[i]);
 			log_secrets[i] = NULL;
 		}
 	} else {
-		if (log_secrets[LOG_SECRETS - 1]) {
-			memset(log_secrets[LOG_SECRETS - 1], 0,
-			       strlen(log_secrets[LOG_SECRETS - 1]));
-			free(log_secrets[LOG_SECRETS - 1]);
-		}
+		secret_wipe(log_secrets[LOG_SECRETS - 1]);
 		memmove(log_secrets + 1, log_secrets,
 			(LOG_SECRETS - 1) * sizeof(*log_secrets));
 		log_secrets[0] = strdup(secret);

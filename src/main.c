@@ -10,6 +10,7 @@
 #include "log.h"
 #include "model.h"
 #include "opts.h"
+#include "secret.h"
 #include "vfs.h"
 
 #include <ctype.h>
@@ -256,7 +257,7 @@ main_scrub_env(const char *name)
 
 	for (char **e = environ; e && *e; e++)
 		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-			memset(*e + n + 1, 0, strlen(*e + n + 1));
+			secret_clear(*e + n + 1);
 	unsetenv(name);
 }
 
@@ -282,10 +283,7 @@ main_cred(const struct options *o)
 	}
 	c = cred_new(o->token_file || o->token_cmd ? NULL : token, o->token_file,
 		     o->token_cmd, &err);
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
+	secret_wipe(token);
 	if (!c) {
 		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
 		free(err);
@@ -295,9 +293,7 @@ main_cred(const struct options *o)
 	if (!t)
 		fprintf(stderr, "exalsiusfs: warning: no access token (EXALSIUS_TOKEN, ACCESS_TOKEN, "
 			"-o token_file or -o token_cmd); every API call will fail with EACCES\n");
-	if (t)
-		memset(t, 0, strlen(t));
-	free(t);
+	secret_wipe(t);
 	free(terr);
 	return c;
 }

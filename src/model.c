@@ -120,9 +120,14 @@ model_str_field(json_t *o, const char *key, const char *dflt)
 void
 model_clean_line(char *s)
 {
-	for (; s && *s; s++)
+	for (; s && *s; s++) {
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = ' ';
+		else if (strncmp(s, MODEL_NUL_MARK, 3) == 0) {	/* a NUL: a control too */
+			*s = ' ';
+			memmove(s + 1, s + 3, strlen(s + 3) + 1);
+		}
+	}
 }
 
 /* "2xA100", "1", or "0" from a Hardware object. */
@@ -254,6 +259,18 @@ model_reindent(const char *in, size_t len, char *out)
 		char c = in[i];
 
 		if (instr) {
+			if (c == '\xEF' && i + 2 < len && in[i + 1] == '\xBF' &&
+			    in[i + 2] == '\xBF') {
+				/* the NUL mark: shown as the API sent it */
+				PUT('\\');
+				PUT('u');
+				PUT('0');
+				PUT('0');
+				PUT('0');
+				PUT('0');
+				i += 2;
+				continue;
+			}
 			PUT(c);
 			if (c == '\\' && i + 1 < len) {
 				i++;

@@ -36,6 +36,13 @@ char *model_ws_json(const struct ws *w);
  * length written (no NUL is added). */
 size_t model_reindent(const char *in, size_t len, char *out);
 
+/* A NUL in an API string (\u0000, which jansson and C strings cannot
+ * hold) is kept as U+FFFF, a noncharacter never meant for interchange
+ * (so one sent by the API is taken as NUL too): names show it as %00
+ * (path_encode_name), status.json as \u0000 (model_reindent), lines of
+ * text as a space (model_clean_line). */
+#define MODEL_NUL_MARK "\xEF\xBF\xBF"
+
 /* Take one more reference; returns w. */
 struct ws *model_ws_ref(struct ws *w);
 /* Drop a reference, freeing on the last; NULL is allowed. */
@@ -82,6 +89,8 @@ int model_is_uuid(const char *s);
  * become one; -1 when it ends like an object but can never parse (a
  * syntax error, \u0000, nesting or numbers beyond the parser's limits). */
 int model_spec_complete(const char *buf, size_t len);
+/* (-1 also for anything but '{' first, and for any byte but white space
+ * after the object's closing brace: model_spec_build then says which.) */
 
 /* Check a complete spec against the rules of a WorkspaceCreateRequest and
  * produce the request body to send (*body allocated). name is the decoded
@@ -114,7 +123,9 @@ int model_spec_check_template(const char *body, const struct model_templates *t,
 
 /* A fresh draft's spec.json: an allocated JSON skeleton, '\n' at end. It
  * uses the template tpl (may be NULL: a built-in example) with its
- * variables' default values. */
+ * variables' default values, and cluster as cluster_id ("" when NULL:
+ * to be filled in; model_spec_build refuses it empty). */
+#define MODEL_ZERO_UUID "00000000-0000-0000-0000-000000000000"
 char *model_spec_skeleton(const char *name, const char *cluster,
 			  const struct model_templates *tpl, long i);
 

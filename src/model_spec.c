@@ -6,6 +6,7 @@
 #include "model.h"
 #include "model_int.h"
 #include "log.h"
+#include "path.h"
 #include "utf8.h"
 
 #include <ctype.h>
@@ -15,24 +16,127 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The shape of what was written so far, from strings and nesting alone
+ * (no parse): a prefix of an object, one object then white space, or
+ * something no later bytes can turn into one object. */
+enum spec_shape { SPEC_PREFIX, SPEC_OBJECT, SPEC_NOT_OBJECT, SPEC_TRAILING };
+
+/* *at: where the object ends (SPEC_OBJECT), or the first offending byte. */
+static enum spec_shape
+spec_shape(const char *buf, size_t len, size_t *at)
+{
+	int depth = 0, in_str = 0, esc = 0;
+	size_t i = 0;
+
+	while (i < len && isspace((unsigned char)buf[i]))
+		i++;
+	*at = i;
+	if (i == len)
+		return SPEC_PREFIX;
+	if (buf[i] != '{')
+		return SPEC_NOT_OBJECT;
+	for (; i < len && (depth > 0 || i == *at); i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	if (depth > 0)
+		return SPEC_PREFIX;
+	*at = i;
+	while (i < len && isspace((unsigned char)buf[i]))
+		i++;
+	if (i < len) {
+		*at = i;
+		return SPEC_TRAILING;
+	}
+	return SPEC_OBJECT;
+}
+
 int
 model_spec_complete(const char *buf, size_t len)
 {
 	json_error_t jerr;
 	json_t *root;
+	size_t end;
 	int ok;
 
-	while (len > 0 && isspace((unsigned char)buf[len - 1]))
-		len--;
-	/* cheap test first: an object ends in '}' */
-	if (len < 2 || buf[len - 1] != '}')
+	switch (spec_shape(buf, len, &end)) {
+	case SPEC_PREFIX:
 		return 0;
-	root = json_loadb(buf, len, 0, &jerr);
-	if (!root)	/* a prefix only ever ends early; other errors are final */
-		return json_error_code(&jerr) == json_error_premature_end_of_input ? 0 : -1;
+	case SPEC_NOT_OBJECT:
+	case SPEC_TRAILING:
+		return -1;	/* no later bytes can make it one object */
+	case SPEC_OBJECT:
+		break;
+	}
+	root = json_loadb(buf, end, 0, &jerr);
+	if (!root)	/* balanced, so every error is final */
+		return -1;
 	ok = json_is_object(root);
 	json_decref(root);
-	return ok;
+	return ok ? 1 : -1;
+}
+
+/* The message for a spec that can never be one object, or NULL. */
+static char *
+spec_shape_error(const char *buf, size_t len)
+{
+	size_t at;
+	char *shown, *msg = NULL;
+
+	switch (spec_shape(buf, len, &at)) {
+	case SPEC_NOT_OBJECT:
+		shown = model_escape_text(buf + at, len - at, 20);
+		msg = model_asprintf("spec.json must be one JSON object, starting with '{' "
+				     "(it starts with \"%s\")", shown ? shown : "?");
+		free(shown);
+		break;
+	case SPEC_TRAILING:
+		shown = model_escape_text(buf + at, len - at, 20);
+		msg = model_asprintf("spec.json: trailing characters after the object, at byte %zu: \"%s\" "
+				     "(one JSON object only; JSON has no comments)",
+				     at, shown ? shown : "?");
+		free(shown);
+		break;
+	default:
+		break;
+	}
+	return msg;
+}
+
+/* A workspace template (what .templates/NAME.json holds) copied into
+ * spec.json: say so, and show the command that makes a spec of it. */
+static char *
+spec_template_error(json_t *root, const char *name)
+{
+	json_t *tname = json_object_get(root, "name");
+	char dir[PATH_NAME_MAX + 1];
+
+	if (!json_is_object(json_object_get(root, "variables")) ||
+	    json_object_get(root, "template") || json_object_get(root, "resources") ||
+	    !json_is_string(tname))
+		return NULL;
+	path_encode_name(name, "", 0, dir);
+	return model_asprintf("spec.json holds a workspace template (\"%s\"), not a create "
+			      "request: a create request names its template in \"template\". "
+			      "To make one from it, in the mount: : > '%s/spec.json' && "
+			      "jq --slurpfile t '.templates/%s.json' "
+			      "'.template = {name: $t[0].name, variables: $t[0].variables}' "
+			      "'%s/spec.json' > /tmp/spec.json && cp /tmp/spec.json '%s/spec.json'",
+			      json_string_value(tname), dir, json_string_value(tname), dir, dir);
 }
 
 int
@@ -50,6 +154,9 @@ model_spec_build(const char *buf, size_t len, const char *name,
 				      MODEL_SPEC_MAX);
 		return -EFBIG;
 	}
+	*err = spec_shape_error(buf, len);
+	if (*err)
+		return -EINVAL;
 	root = json_loadb(buf, len, 0, &jerr);
 	if (!root) {
 		*err = model_asprintf("spec.json is not valid JSON: %s (line %d, column %d)",
@@ -60,6 +167,9 @@ model_spec_build(const char *buf, size_t len, const char *name,
 		*err = strdup("spec.json must hold one JSON object");
 		goto out;
 	}
+	*err = spec_template_error(root, name);
+	if (*err)
+		goto out;
 	v = json_object_get(root, "name");
 	if (v && !json_is_string(v)) {
 		*err = strdup("spec.json: \"name\" must be a string");
@@ -78,6 +188,15 @@ model_spec_build(const char *buf, size_t len, const char *name,
 	if (!v && cluster) {
 		json_object_set_new(root, "cluster_id", json_string(cluster));
 		v = json_object_get(root, "cluster_id");
+	}
+	if (json_is_string(v) && (!*json_string_value(v) ||
+				  strcmp(json_string_value(v), MODEL_ZERO_UUID) == 0)) {
+		/* the skeleton's blank (or an older skeleton's zero UUID):
+		 * saving an untouched draft must not create on no cluster */
+		*err = model_asprintf("spec.json: \"cluster_id\" is %s: set it to the id of "
+				      "the cluster to create on (ls .by-cluster shows the clusters)",
+				      *json_string_value(v) ? "the zero UUID placeholder" : "empty");
+		goto out;
 	}
 	if (!json_is_string(v) || !model_is_uuid(json_string_value(v))) {
 		*err = strdup("spec.json: \"cluster_id\" must be a UUID");
@@ -345,7 +464,7 @@ model_spec_skeleton(const char *name, const char *cluster,
 	}
 	root = json_pack("{s:s, s:s, s:{s:s, s:o}, s:{s:i, s:s, s:s, s:i, s:i, s:i}, s:s}",
 			 "name", name,
-			 "cluster_id", cluster ? cluster : "00000000-0000-0000-0000-000000000000",
+			 "cluster_id", cluster ? cluster : "",
 			 "template", "name", tname, "variables", vars,
 			 "resources", "gpu_count", 1, "gpu_type", "A100",
 			 "gpu_vendor", "NVIDIA", "cpu_cores", 4, "memory_gb", 16,
@@ -353,8 +472,7 @@ model_spec_skeleton(const char *name, const char *cluster,
 			 "description", "");
 	if (!root) {
 		/* the name is not valid UTF-8: fall back to a name-less one */
-		root = json_pack("{s:s}", "cluster_id",
-				 cluster ? cluster : "00000000-0000-0000-0000-000000000000");
+		root = json_pack("{s:s}", "cluster_id", cluster ? cluster : "");
 		if (!root)
 			return NULL;
 	}

@@ -123,8 +123,8 @@ model_sanitize(const char *in, size_t len, size_t *outlen)
 		} else if (c < 0x20) {
 			char esc[8];
 
-			/* a raw NUL would come back as \u0000, which is refused too */
-			snprintf(esc, sizeof(esc), "\\u%04x", c ? c : 0xfffd);
+			/* a NUL becomes the NUL mark, as \u0000 does below */
+			snprintf(esc, sizeof(esc), "\\u%04x", c ? c : 0xffff);
 			model_fix_emit(&f, i, esc, 6);
 			f.done = ++i;
 		} else if (c == '\\' && i + 1 < len && in[i + 1] == 'u') {
@@ -139,7 +139,11 @@ model_sanitize(const char *in, size_t len, size_t *outlen)
 			    model_hex4(in + i + 8, len - i - 8, &lo) &&
 			    lo >= 0xDC00 && lo <= 0xDFFF) {
 				i += 12;	/* a proper surrogate pair */
-			} else if (u == 0 || (u >= 0xD800 && u <= 0xDFFF)) {
+			} else if (u == 0) {
+				/* C strings cannot hold NUL: the NUL mark stands in */
+				model_fix_emit(&f, i, "\\uffff", 6);
+				f.done = i += 6;
+			} else if (u >= 0xD800 && u <= 0xDFFF) {
 				model_fix_emit(&f, i, "\\ufffd", 6);
 				f.done = i += 6;
 			} else {

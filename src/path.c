@@ -80,6 +80,17 @@ path_encode_name(const char *name, const char *id, int with_suffix,
 		unsigned char c = (unsigned char)name[i];
 		size_t unit = path_must_escape(c, i) ? 3 : 1;
 
+		/* the NUL mark (U+FFFF, see model.h) stands for a NUL: %00 */
+		if (strncmp(name + i, "\xEF\xBF\xBF", 3) == 0) {
+			if (len + 3 > PATH_NAME_MAX) {
+				cut = 1;
+				break;
+			}
+			memcpy(out + len, "%00", 3);
+			len += 3;
+			i += 2;
+			continue;
+		}
 		if (len + unit > PATH_NAME_MAX) {
 			cut = 1;
 			break;

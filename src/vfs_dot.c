@@ -194,10 +194,6 @@ dot_fill_root(struct vfs *v, vfs_fill_fn fill, void *ctx)
 char *
 dot_render_stats(struct vfs *v)
 {
-	static const char *const ops[API_OP_COUNT] = {
-		"list", "describe", "create", "delete", "start", "stop",
-		"logs", "templates"
-	};
 	struct http_stats hs;
 	struct cache_stats cs;
 	unsigned long total = 0, stale;
@@ -229,12 +225,15 @@ dot_render_stats(struct vfs *v)
 		total += hs.requests[i];
 	fprintf(fp, "requests_total %lu\n", total);
 	for (int i = 0; i < API_OP_COUNT; i++)
-		fprintf(fp, "requests_%s %lu\n", ops[i], hs.requests[i]);
-	for (int i = 0; i < API_OP_COUNT; i++)
+		fprintf(fp, "requests_%s %lu\n", api_op_name((enum api_op)i), hs.requests[i]);
+	for (int i = 0; i < API_OP_COUNT; i++) {
+		const char *op = api_op_name((enum api_op)i);
+
 		fprintf(fp, "responses_%s_2xx %lu\nresponses_%s_4xx %lu\n"
 			"responses_%s_5xx %lu\nresponses_%s_failed %lu\n",
-			ops[i], hs.status_2xx[i], ops[i], hs.status_4xx[i],
-			ops[i], hs.status_5xx[i], ops[i], hs.transport_errors[i]);
+			op, hs.status_2xx[i], op, hs.status_4xx[i],
+			op, hs.status_5xx[i], op, hs.transport_errors[i]);
+	}
 	fprintf(fp, "retries %lu\n", hs.retries);
 	fprintf(fp, "cache_hits %lu\ncache_misses %lu\ncache_joins %lu\n"
 		"cache_errors %lu\ncache_stale_serves %lu\n",

@@ -163,6 +163,8 @@ draft_render_spec(struct vfs *v, struct draft *d, char **out, size_t *len,
 		  time_t *mtime)
 {
 	struct model_templates *tpl;
+	struct snap *last;
+	const char *only = NULL;
 	char *err = NULL;
 	long i;
 
@@ -175,11 +177,25 @@ draft_render_spec(struct vfs *v, struct draft *d, char **out, size_t *len,
 		return *out ? 0 : -ENOMEM;
 	}
 	pthread_mutex_unlock(&d->mu);
-	/* a fresh draft shows a skeleton built on a real template */
+	/* a fresh draft shows a skeleton built on a real template, on the
+	 * mount's cluster, else on the listing's only cluster, else blank */
+	pthread_mutex_lock(&v->mu);
+	last = v->last ? snap_ref(v->last) : NULL;
+	pthread_mutex_unlock(&v->mu);
+	for (size_t k = 0; !v->cluster && last && k < last->n; k++) {
+		const char *c = last->v[k].ws->cluster_id;
+
+		if (!model_is_uuid(c) || (only && strcasecmp(only, c) != 0)) {
+			only = NULL;
+			break;
+		}
+		only = c;
+	}
 	tpl = vfs_templates(v, NULL, &err);
 	free(err);
 	i = model_templates_find(tpl, "jupyter-notebook");
-	*out = model_spec_skeleton(d->name, v->cluster, tpl, i >= 0 ? i : 0);
+	*out = model_spec_skeleton(d->name, v->cluster ? v->cluster : only, tpl, i >= 0 ? i : 0);
+	snap_unref(last);
 	model_templates_unref(tpl);
 	if (!*out)
 		return -ENOMEM;

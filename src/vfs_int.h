@@ -307,7 +307,8 @@ int draft_temp_truncate(struct draft *d, const char *name, off_t size);
 int draft_temp_unlink(struct draft *d, const char *name);
 int draft_rename(struct vfs *v, struct draft *d, const char *from,
 		 const char *to);
-/* The template list (a new reference) or NULL when it cannot be had. */
+/* The template list (a new reference) or NULL when it cannot be had;
+ * then *rc (if rc is not NULL) holds the errno (EACCES for a bad token). */
 struct model_templates *vfs_templates(struct vfs *v, int *rc, char **err);
 
 /* vfs_dot.c: the root's reserved dot entries */

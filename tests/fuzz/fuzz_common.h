@@ -21,6 +21,19 @@
 		}                                                         \
 	} while (0)
 
+/* LLVMFuzzerInitialize for a target that needs nothing but logging to
+ * stderr (the code under test logs what it skips). */
+#define FUZZ_INITIALIZE_LOG_ONLY                                          \
+	int LLVMFuzzerInitialize(int *argc, char ***argv);                \
+	int                                                               \
+	LLVMFuzzerInitialize(int *argc, char ***argv)                     \
+	{                                                                 \
+		(void)argc;                                               \
+		(void)argv;                                               \
+		log_open(1, 0);                                           \
+		return 0;                                                 \
+	}
+
 /* A NUL-terminated copy of the fuzzer's bytes (NULs inside are kept, so
  * strlen() may be shorter than size). */
 static inline char *

@@ -298,17 +298,8 @@ check_assign(const uint8_t *data, size_t size)
 	free(copy);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+FUZZ_INITIALIZE_LOG_ONLY
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_open(1, 0);
-	return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

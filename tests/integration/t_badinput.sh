@@ -32,11 +32,10 @@ log_expect \
 	"$LOG_E"'refreshing train-llama: API describe reply unusable: not an object$' \
 	"$LOG_E"'refreshing train-llama: the API answered a describe with another workspace'"'"'s id$' \
 	"$LOG_E"'(logs of|rmdir|workspace|refreshing) .*: workspace id from the API is not a UUID; refusing to use it in a URL$' \
-	"$LOG_E"'workspace '"$LOG_UUID"': control: a NUL byte at offset [0-9]+ \(commands are text, one a line: start, stop\)$' \
-	"$LOG_E"'workspace '"$LOG_UUID"': control: (more than 16 commands in one write|no command given \(known: start, stop\)|write of [0-9]+ bytes is over the 4096-byte limit|unknown command ".*" \(known: start, stop\))$' \
+	"$LOG_E"'workspace '"$LOG_UUID"': control: (more than 16 commands in one write|no command given \(known: start, stop\)|a NUL byte at offset [0-9]+ \(commands are text, one a line: start, stop\)|write of [0-9]+ bytes is over the 4096-byte limit|unknown command ".*" \(known: start, stop\))$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 409: Workspace is already stopped$' \
 	"$LOG_E"'mkdir .*: not a workspace name in its encoded form$' \
-	"$LOG_E"'draft sp-[a-z0-9-]+: (spec\.json: .+|spec\.json is not valid JSON: .+ \(line [0-9]+, column [0-9]+\)|create failed: HTTP 400: Field '"'"'.+'"'"' must be .+)$' \
+	"$LOG_E"'draft sp-[a-z0-9-]+: (spec\.json: .+|spec\.json must be one JSON object, starting with .+|spec\.json is not valid JSON: .+ \(line [0-9]+, column [0-9]+\)|create failed: HTTP 400: Field '"'"'.+'"'"' must be .+)$' \
 	"$LOG_W"'API reply held invalid UTF-8, NUL or control characters; replaced$' \
 	"$LOG_W"'API reply holds numbers too large to hold; shown as strings$' \
 	"$LOG_W"'list entry [0-9]+ skipped: (no string id|no string name|not an object)$' \

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 log_expect \
 	"$LOG_E"'\.ctl: unknown command \(known: refresh, refresh NAME\)$' \
 	"$LOG_E"'draft ed-sed: spec\.json: "name" \(PLACEHOLDER\) differs from the directory'"'"'s name \(ed-sed\)$' \
+	"$LOG_E"'draft untouched: spec\.json: "cluster_id" is empty: set it to the id of the cluster to create on \(ls \.by-cluster shows the clusters\)$' \
 	"$LOG_E"'draft tpl-draft: spec\.json: template "jupyter-notebook" has no variable "bogus" \(known: notebook_port, notebook_password\)$' \
 	"$LOG_E"'draft tpl-draft: spec\.json: unknown template "nope" \(known: jupyter-notebook, vscode-devcontainer, llm-inference\)$' \
 	"$LOG_E"'listing workspaces: list failed: HTTP 401: Missing or invalid bearer token$' \
@@ -150,8 +151,22 @@ check "sed -i fixes it (temp file renamed onto spec.json) and creates" sed -i 's
 expect "ed-sed is a workspace now" "$(cat "$MNT/ed-sed/status")" "PENDING"
 mkdir "$MNT/ed-vim"
 check "vim edits and writes spec.json (swap file, temp files)" \
-	timeout 20 "$(command -v vim || command -v vim.tiny)" -E -s -N -u NONE -i NONE -c "%s/00000000-0000-0000-0000-000000000000/$CLUSTER/" -c 'wq' "$MNT/ed-vim/spec.json"
+	timeout 20 "$(command -v vim || command -v vim.tiny)" -E -s -N -u NONE -i NONE -c "%s/\"cluster_id\": \"\"/\"cluster_id\": \"$CLUSTER\"/" -c 'wq' "$MNT/ed-vim/spec.json"
 expect "ed-vim is a workspace now" "$(cat "$MNT/ed-vim/status" 2>/dev/null)" "PENDING"
+# an untouched skeleton never creates: without -o cluster, and with
+# several clusters listed, its cluster_id is blank and refused by name
+mkdir "$MNT/untouched"
+expect "several clusters: the skeleton leaves cluster_id blank" "$(jq -r .cluster_id "$MNT/untouched/spec.json")" ""
+cp "$MNT/untouched/spec.json" "$T_DIR/untouched.json"
+expect "saving the untouched skeleton is refused" \
+	"$(errno_of write "$MNT/untouched/spec.json" "$(cat "$T_DIR/untouched.json")")" "EINVAL@write"
+expect_match "naming the field" "$(cat "$MNT/untouched/error")" '"cluster_id" is empty: set it'
+check "vim -es -c wq of it is refused" bash -c "! timeout 20 $(command -v vim || command -v vim.tiny) -E -s -N -u NONE -i NONE -c wq '$MNT/untouched/spec.json'"
+check "a sed -i that only changes gpu_count is refused" \
+	bash -c "! sed -i 's/\"gpu_count\": 1/\"gpu_count\": 2/' '$MNT/untouched/spec.json'"
+check "nothing was created" test ! -e "$MNT/untouched/status"
+expect "no workspace of that name on the API" "$(api GET /workspaces | jq '[.workspaces[] | select(.name == "untouched")] | length')" 0
+rmdir "$MNT/untouched"
 mkdir "$MNT/ed-nano"
 if command -v nano >/dev/null && command -v tmux >/dev/null; then
 	cp "$T_DIR/good.json" "$T_DIR/nano-src.json"

@@ -6,7 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 # the warnings and errors this suite provokes on purpose (see finish)
 log_expect \
-	"$LOG_E"'draft other-cluster: spec\.json: "cluster_id" differs from the mount'"'"'s cluster '"$LOG_UUID"'$'
+	"$LOG_E"'draft other-cluster: spec\.json: "cluster_id" differs from the mount'"'"'s cluster '"$LOG_UUID"'$' \
+	"$LOG_E"'draft from-tpl: spec\.json holds a workspace template \("vscode-devcontainer"\), not a create request: .*$'
 
 emu_start --demo --seed 30 || exit 1
 
@@ -42,6 +43,20 @@ expect "the skeleton uses the mount's cluster" "$(jq -r .cluster_id "$MNT/in-clu
 expect "a spec without cluster_id gets the mount's" \
 	"$(errno_of write "$MNT/in-cluster/spec.json" '{"template": {"name": "jupyter-notebook"}, "resources": {"gpu_count": 1}}')" "OK"
 expect "created in that cluster" "$(jq -r .cluster_id "$MNT/in-cluster/status.json")" "$CL"
+# a template is not a create request: the error says so, and its command works
+mkdir "$MNT/from-tpl"
+expect "cp of a template file into a draft fails" \
+	"$(errno_of write "$MNT/from-tpl/spec.json" "$(cat "$MNT/.templates/vscode-devcontainer.json")")" "EINVAL@write"
+msg=$(cat "$MNT/from-tpl/error")
+expect_match "the error says it is a template, not a create request" "$msg" \
+	'^spec\.json holds a workspace template \("vscode-devcontainer"\), not a create request'
+cmd=${msg#*in the mount: }
+expect_match "and shows a command" "$cmd" "^: > 'from-tpl/spec.json' && jq "
+check "that command, run in the mount, creates the workspace" bash -c "cd '$MNT' && $cmd"
+rm -f /tmp/spec.json
+expect "from the template" "$(jq -r .template.name "$MNT/from-tpl/status.json")" "vscode-devcontainer"
+expect "with its variables" "$(jq -c .template.variables "$MNT/from-tpl/status.json")" \
+	"$(jq -c .variables "$MNT/.templates/vscode-devcontainer.json")"
 mkdir "$MNT/other-cluster"
 expect "a spec for another cluster is refused" \
 	"$(errno_of write "$MNT/other-cluster/spec.json" "$(CLUSTER=22222222-2222-4222-8222-222222222222 spec_json other-cluster)")" "EINVAL@write"
@@ -102,4 +117,19 @@ out=$(cd "$MNT/.." && timeout 10 env EXALSIUS_TOKEN="$T_TOKEN" "$EXFS_BIN" -f -o
 expect_match "also when named by a relative path" "$out" "already mounted there"
 mnt_stop
 check "and unmounts cleanly" test $? -eq 0
+# no -o cluster, but one cluster in the listing: the skeleton uses it
+emu_stop
+emu_start || exit 1
+one=33333333-3333-4333-8333-333333333333
+emu_admin POST workspaces "$(jq -cn --arg c "$one" '[range(2) | {id: "3333333\(.)-0000-4000-8000-000000000001", name: "only-\(.)",
+	cluster_id: $c, workspace_status: "RUNNING", template: {name: "jupyter-notebook", variables: {}},
+	resources: {gpu_count: 1}, created_at: "2026-03-01T00:00:00Z"}]')" >/dev/null
+mnt_start || exit 1
+mkdir "$MNT/one-cluster"
+expect "one cluster listed: the skeleton uses it" "$(jq -r .cluster_id "$MNT/one-cluster/spec.json")" "$one"
+cp "$MNT/one-cluster/spec.json" "$T_DIR/one.json"
+expect "and the unchanged skeleton creates there" "$(errno_of write "$MNT/one-cluster/spec.json" "$(cat "$T_DIR/one.json")")" "OK"
+expect "on that cluster" "$(jq -r .cluster_id "$MNT/one-cluster/status.json")" "$one"
+mnt_stop
+
 finish

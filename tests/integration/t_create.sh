@@ -12,6 +12,8 @@ log_expect \
 	"$LOG_E"'draft bad: spec\.json: "template\.name" must be a non-empty string$' \
 	"$LOG_E"'draft bad: spec\.json: over the 65536-byte limit$' \
 	"$LOG_E"'draft bad: spec\.json: the bytes written do not form one complete JSON object$' \
+	"$LOG_E"'draft bad: spec\.json must be one JSON object, starting with '"'"'\{'"'"' \(it starts with "\[1, 2\]"\)$' \
+	"$LOG_E"'draft bad: spec\.json: trailing characters after the object, at byte [0-9]+: "// my spec\\x0A" \(one JSON object only; JSON has no comments\)$' \
 	"$LOG_E"'mkdir (\.hidden|a%2fb|a%zz): not a workspace name in its encoded form$' \
 	"$LOG_E"'rmdir chunky: delete failed: HTTP 404: The workspace with ID '"$LOG_UUID"' was not found\.$'
 
@@ -70,7 +72,16 @@ expect_match "error explains" "$(cat "$MNT/bad/error")" "cluster_id"
 check "cp of an invalid spec fails" bash -c "! cp '$T_DIR/nb1.json' '$MNT/bad/spec.json'"
 expect "incomplete JSON: close fails EINVAL" "$(errno_of write "$MNT/bad/spec.json" '{"name": "bad", ')" "EINVAL@close"
 expect_match "error says it is incomplete" "$(cat "$MNT/bad/error")" "complete JSON"
-expect "not an object: close fails EINVAL" "$(errno_of write "$MNT/bad/spec.json" '[1, 2]')" "EINVAL@close"
+expect "not an object: the write fails EINVAL" "$(errno_of write "$MNT/bad/spec.json" '[1, 2]')" "EINVAL@write"
+expect_match "error says it must be one object" "$(cat "$MNT/bad/error")" "must be one JSON object, starting with '\{'"
+# trailing garbage is refused by the write that shows it, so echo reports it
+spec_json bad | tr -d '\n' >"$T_DIR/commented.json"
+echo ' // my spec' >>"$T_DIR/commented.json"
+check "echo of a spec with a trailing comment fails" \
+	bash -c "! echo \"\$(cat '$T_DIR/commented.json')\" >'$MNT/bad/spec.json'"
+expect_match "error says trailing characters" "$(cat "$MNT/bad/error")" \
+	'^spec.json: trailing characters after the object, at byte [0-9]+: "// my spec\\x0A" \(one JSON object only; JSON has no comments\)$'
+check "nothing was created" test ! -e "$MNT/bad/status"
 expect "a name that differs from the directory" "$(errno_of write "$MNT/bad/spec.json" "$(spec_json other)")" "EINVAL@write"
 expect_match "error names both names" "$(cat "$MNT/bad/error")" "other.*bad"
 expect "no template.name" "$(errno_of write "$MNT/bad/spec.json" "{\"cluster_id\": \"$CLUSTER\", \"template\": {}, \"resources\": {}}")" "EINVAL@write"

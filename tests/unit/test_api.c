@@ -24,6 +24,37 @@ static const enum api_op all_ops[] = {
 };
 #define NOPS (sizeof(all_ops) / sizeof(all_ops[0]))
 
+/* One name per operation, the .stats keys; distinct, and never NULL. */
+static void
+api_op_names_cases(void **state)
+{
+	static const char *const want[API_OP_COUNT] = {
+		"list", "describe", "create", "delete", "start", "stop", "logs", "templates",
+	};
+
+	(void)state;
+	for (int i = 0; i < API_OP_COUNT; i++)
+		assert_string_equal(api_op_name((enum api_op)i), want[i]);
+	assert_string_equal(api_op_name(API_OP_COUNT), "unknown");
+	assert_true(API_OP_COUNT <= HTTP_SLOTS);
+}
+
+/* The failures worth waiting through or serving stale data over. */
+static void
+api_transient_cases(void **state)
+{
+	(void)state;
+	assert_true(api_transient(-EIO));
+	assert_true(api_transient(-ETIMEDOUT));
+	assert_true(api_transient(-EHOSTUNREACH));
+	assert_true(api_transient(-EAGAIN));
+	assert_false(api_transient(-EACCES));
+	assert_false(api_transient(-ENOENT));
+	assert_false(api_transient(-EINVAL));
+	assert_false(api_transient(-EBUSY));
+	assert_false(api_transient(0));
+}
+
 static void
 api_errno_success(void **state)
 {
@@ -207,6 +238,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(api_op_names_cases),
+		cmocka_unit_test(api_transient_cases),
 		cmocka_unit_test(api_errno_success),
 		cmocka_unit_test(api_errno_table),
 		cmocka_unit_test(api_errno_conflict),

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "quiet.h"
+
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -47,30 +49,6 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* http_do logs its retries; keep the test output clean. */
-static int quiet_fd = -1;
-
-static void
-quiet_begin(void)
-{
-	int null = open("/dev/null", O_WRONLY);
-
-	assert_true(null >= 0);
-	fflush(stderr);
-	quiet_fd = dup(2);
-	assert_true(quiet_fd >= 0);
-	assert_true(dup2(null, 2) >= 0);
-	close(null);
-}
-
-static void
-quiet_end(void)
-{
-	fflush(stderr);
-	assert_true(dup2(quiet_fd, 2) >= 0);
-	close(quiet_fd);
-	quiet_fd = -1;
-}
 
 /* ---- the pure parts ---- */
 
@@ -475,6 +453,16 @@ srv_client(struct srv *s, long timeout_ms, int retries, size_t max_body)
 	return client(base, TOKEN, timeout_ms, retries, max_body);
 }
 
+/* End of a test with a client: free it, wait for the server thread, and
+ * check how many requests it served. */
+static void
+srv_finish(struct srv *s, struct http *h, int served)
+{
+	http_free(h);
+	srv_join(s);
+	assert_int_equal(s->served, served);
+}
+
 static int
 srv_setup(void **state)
 {
@@ -526,9 +514,7 @@ http_do_ok(void **state)
 	assert_int_equal(st.status_2xx[2], 1);
 	assert_int_equal(st.retries, 0);
 	assert_true(st.lat_p50_ms >= 0 && st.lat_p50_ms < 3000);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 	/* trailing slash of the base URL dropped, path appended */
 	assert_int_equal(strncmp(s->req[0], "GET /v1/workspaces HTTP/1.1\r\n", 29), 0);
 }
@@ -548,9 +534,7 @@ http_do_sends_bearer_token(void **state)
 				 HTTP_RETRY_UNSENT, &resp, &err), 0);
 	assert_int_equal(resp.status, 201);
 	http_resp_free(&resp);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 	assert_int_equal(strncmp(s->req[0], "POST /v1/workspaces HTTP/1.1\r\n", 30), 0);
 	assert_non_null(strstr(s->req[0], "\r\nAuthorization: Bearer " TOKEN "\r\n"));
 	assert_non_null(strcasestr(s->req[0], "\r\nContent-Type: application/json\r\n"));
@@ -610,9 +594,7 @@ http_do_retries_503(void **state)
 	assert_int_equal(st.transport_errors[3], 0);
 	assert_int_equal(st.requests[0], 0);
 	assert_int_equal(st.retries, 1);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 2);
+	srv_finish(s, h, 2);
 	/* no Retry-After header: the first backoff is 200 ms at least */
 	if (s->got_at[1] - s->sent_at[0] < 200)
 		fail_msg("retried after %lld ms, expected a backoff of >= 200 ms",
@@ -636,9 +618,7 @@ http_do_unsent_no_retry_on_503(void **state)
 	assert_int_equal(resp.status, 503);
 	assert_int_equal(resp.attempts, 1);
 	http_resp_free(&resp);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 }
 
 static void
@@ -661,9 +641,7 @@ http_do_429_retry_after_zero(void **state)
 	assert_int_equal(resp.status, 201);
 	assert_int_equal(resp.attempts, 2);
 	http_resp_free(&resp);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 2);
+	srv_finish(s, h, 2);
 	/* Retry-After: 0 replaces the 200 ms backoff */
 	if (s->got_at[1] - s->sent_at[0] >= 200)
 		fail_msg("waited %lld ms despite Retry-After: 0",
@@ -697,9 +675,7 @@ http_do_retry_after_beyond_budget(void **state)
 	assert_int_equal(resp.attempts, 1);
 	assert_true(took < 1000);
 	http_resp_free(&resp);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 }
 
 /* A timed-out attempt used the whole budget: no retry after it. */
@@ -726,9 +702,7 @@ http_do_total_time_within_timeout(void **state)
 		fail_msg("took %lld ms with a timeout of 800 ms", took);
 	assert_int_equal(resp.attempts, 1);
 	free(err);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 }
 
 static void
@@ -749,9 +723,7 @@ http_do_body_cap(void **state)
 	assert_int_equal(resp.attempts, 1);	/* not retried */
 	assert_null(resp.body);
 	free(err);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 }
 
 static void
@@ -797,9 +769,7 @@ http_do_timeout(void **state)
 	/* the request was sent: whether it took effect is unknown */
 	assert_int_equal(resp.unknown, 1);
 	free(err);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 }
 
 /* A create that timed out may have happened: never repeated. */
@@ -819,9 +789,7 @@ http_do_timeout_unsent_not_retried(void **state)
 	assert_int_equal(resp.attempts, 1);
 	assert_int_equal(resp.unknown, 1);
 	free(err);
-	http_free(h);
-	srv_join(s);
-	assert_int_equal(s->served, 1);
+	srv_finish(s, h, 1);
 }
 
 static int

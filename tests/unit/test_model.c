@@ -11,7 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "quiet.h"
+
 #include "model.h"
+#include "model_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,30 +27,6 @@
 #define T_0304_05 1767323045	/* 2026-01-02T03:04:05Z */
 #define CLUSTER "123e4567-e89b-12d3-a456-426614174001"
 
-/* model_parse_list logs the entries it skips; keep the test output clean. */
-static int quiet_fd = -1;
-
-static void
-quiet_begin(void)
-{
-	int null = open("/dev/null", O_WRONLY);
-
-	assert_true(null >= 0);
-	fflush(stderr);
-	quiet_fd = dup(2);
-	assert_true(quiet_fd >= 0);
-	assert_true(dup2(null, 2) >= 0);
-	close(null);
-}
-
-static void
-quiet_end(void)
-{
-	fflush(stderr);
-	assert_true(dup2(quiet_fd, 2) >= 0);
-	close(quiet_fd);
-	quiet_fd = -1;
-}
 
 static int
 parse_list(const char *body, struct ws ***v, size_t *n, char **err)
@@ -110,6 +89,38 @@ model_parse_list_good(void **state)
 	assert_string_equal(v[4]->id, "77777777-7777-4777-8777-777777777777");
 	assert_string_equal(v[4]->name, "");
 	model_ws_array_free(v, n);
+}
+
+/* \u0000 (and a raw NUL) in a name: kept as the NUL mark, shown as %00
+ * by path.c, as \u0000 in status.json, as a space in lines of text. */
+static void
+model_parse_list_nul(void **state)
+{
+	static const char body[] =
+		"{\"workspaces\": [{\"id\": \"11111111-1111-4111-8111-111111111111\","
+		" \"name\": \"nul\\u0000x\", \"cluster_id\": \"\", \"template\": {},"
+		" \"resources\": {}},"
+		" {\"id\": \"22222222-2222-4222-8222-222222222222\","
+		" \"name\": \"raw\0y\", \"cluster_id\": \"\", \"template\": {},"
+		" \"resources\": {}}]}";
+	struct ws **v;
+	size_t n;
+	char *err, *json, line[] = "a\xEF\xBF\xBF" "b\tc";
+
+	(void)state;
+	quiet_begin();
+	assert_int_equal(model_parse_list(body, sizeof(body) - 1, &v, &n, &err), 0);
+	quiet_end();
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0]->name, "nul" MODEL_NUL_MARK "x");
+	assert_string_equal(v[1]->name, "raw" MODEL_NUL_MARK "y");
+	json = model_ws_json(v[0]);
+	assert_non_null(strstr(json, "\"name\": \"nul\\u0000x\""));
+	assert_int_equal(strlen(json), v[0]->json_len);
+	free(json);
+	model_ws_array_free(v, n);
+	model_clean_line(line);
+	assert_string_equal(line, "a b c");
 }
 
 static void
@@ -486,21 +497,29 @@ model_spec_complete_cases(void **state)
 	assert_true(model_spec_complete(buf, strlen(buf)));
 	assert_true(model_spec_complete("{}", 2));
 	assert_true(model_spec_complete("  {}\n", 5));
-	assert_false(model_spec_complete("[1, 2]", 6));
-	assert_false(model_spec_complete("[{}]", 4));
-	assert_false(model_spec_complete("42", 2));
-	assert_false(model_spec_complete("\"{}\"", 4));
-	assert_false(model_spec_complete("null", 4));
-	/* ends like an object but can never parse: final (-1), not "wait" */
+	/* never one object, whatever follows: final (-1) at once */
+	assert_int_equal(model_spec_complete("[1, 2]", 6), -1);
+	assert_int_equal(model_spec_complete("[{}]", 4), -1);
+	assert_int_equal(model_spec_complete("42", 2), -1);
+	assert_int_equal(model_spec_complete("\"{}\"", 4), -1);
+	assert_int_equal(model_spec_complete("null", 4), -1);
+	assert_int_equal(model_spec_complete("}", 1), -1);
+	assert_int_equal(model_spec_complete("// c\n{}", 7), -1);
+	/* trailing characters after the object: final too */
 	assert_int_equal(model_spec_complete("{} {}", 5), -1);
-	assert_false(model_spec_complete("{}x", 3));
+	assert_int_equal(model_spec_complete("{}x", 3), -1);
+	assert_int_equal(model_spec_complete("{\"a\": 1} // comment\n", 22), -1);
+	assert_int_equal(model_spec_complete("{\"a\": 1} /", 11), -1);
 	assert_int_equal(model_spec_complete("x{}", 3), -1);
 	assert_int_equal(model_spec_complete("{\"a\": \"\\u0000\"}", 15), -1);
 	assert_int_equal(model_spec_complete("{\"a\": 123456789012345678901234567890}", 37), -1);
+	/* still a prefix: braces and quotes inside strings do not count */
 	assert_int_equal(model_spec_complete("{\"a\": {}", 8), 0);
+	assert_int_equal(model_spec_complete("{\"a\": \"}\"", 9), 0);
+	assert_int_equal(model_spec_complete("{\"a\": \"\\\"}", 10), 0);
+	assert_int_equal(model_spec_complete("{\"a\": \"}\"}", 10), 1);
 	assert_false(model_spec_complete("", 0));
 	assert_false(model_spec_complete("\n\n", 2));
-	assert_false(model_spec_complete("}", 1));
 	/* len is honoured */
 	assert_false(model_spec_complete("{}", 1));
 }
@@ -588,6 +607,17 @@ static void
 model_spec_build_invalid(void **state)
 {
 	(void)state;
+	/* a template (.templates/NAME.json) is not a create request */
+	build_fails("{\"name\": \"jupyter-notebook\", \"description\": \"d\","
+		    " \"variables\": {\"notebook_port\": \"8888\"}}", "my nb", NULL,
+		    "spec.json holds a workspace template (\"jupyter-notebook\"), not a create request");
+	build_fails("{\"name\": \"jupyter-notebook\", \"variables\": {}}", "my nb", NULL,
+		    ": > 'my nb/spec.json' && jq --slurpfile t '.templates/jupyter-notebook.json' ");
+	/* what can never be one object says what is wrong */
+	build_fails("{\"name\": \"nb\"} // comment", "nb", NULL,
+		    "trailing characters after the object, at byte 15: \"// comment\"");
+	build_fails("{} {}", "nb", NULL, "trailing characters after the object, at byte 3");
+	build_fails("[1, 2]", "nb", NULL, "must be one JSON object, starting with '{' (it starts with \"[1, 2]\")");
 	build_fails("{\"name\": \"other\", \"cluster_id\": \"" CLUSTER "\","
 		    " \"template\": {\"name\": \"t\"}, \"resources\": {}}", "nb", NULL,
 		    "name");
@@ -688,12 +718,19 @@ model_spec_skeleton_cases(void **state)
 	root = json_loads(s, 0, NULL);
 	assert_true(json_is_object(root));
 	assert_string_equal(json_string_value(json_object_get(root, "name")), "nb");
-	assert_string_equal(json_string_value(json_object_get(root, "cluster_id")),
-			    "00000000-0000-0000-0000-000000000000");
+	/* no cluster known: left blank, and an untouched skeleton never builds */
+	assert_string_equal(json_string_value(json_object_get(root, "cluster_id")), "");
 	json_decref(root);
+	build_fails(s, "nb", NULL, "\"cluster_id\" is empty: set it to the id of the cluster");
+	free(s);
+	s = model_spec_skeleton("nb", CLUSTER, NULL, -1);
 	assert_int_equal(build(s, "nb", NULL, &body, &err), 0);
 	free(body);
 	free(s);
+	/* the zero UUID placeholder of older skeletons is refused by name */
+	build_fails("{\"cluster_id\": \"00000000-0000-0000-0000-000000000000\","
+		    " \"template\": {\"name\": \"t\"}, \"resources\": {}}", "nb", NULL,
+		    "\"cluster_id\" is the zero UUID placeholder");
 
 	s = model_spec_skeleton("we\"ird/na me", CLUSTER, NULL, -1);
 	assert_non_null(s);
@@ -897,6 +934,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(model_parse_list_good),
 		cmocka_unit_test(model_parse_list_created),
+		cmocka_unit_test(model_parse_list_nul),
 		cmocka_unit_test(model_parse_list_json_rendering),
 		cmocka_unit_test(model_parse_list_errors),
 		cmocka_unit_test(model_reindent_matches_jansson),

@@ -95,6 +95,31 @@ path_encode_name_escapes(void **state)
 	assert_string_equal(enc(out, "%2F", ID_A, 0), "%252F");
 }
 
+/* A NUL from the API arrives as the NUL mark U+FFFF (model.h): %00, so
+ * that names with NUL and U+FFFD stay apart. */
+static void
+path_encode_name_nul_mark(void **state)
+{
+	char out[PATH_NAME_MAX + 1], name[300];
+
+	(void)state;
+	assert_string_equal(enc(out, "nul\xEF\xBF\xBFx", ID_A, 0), "nul%00x");
+	assert_string_equal(enc(out, "\xEF\xBF\xBF", ID_A, 0), "%00");
+	assert_string_equal(enc(out, "a\xEF\xBF\xBD", ID_A, 0), "a\xEF\xBF\xBD");
+	/* a mark cut at the end of the string is no mark */
+	assert_string_equal(enc(out, "a\xEF\xBF", ID_A, 0), "a\xEF\xBF");
+	/* cutting a long name never splits the %00 */
+	memset(name, 'n', 250);
+	memcpy(name + 250, "\xEF\xBF\xBF", 4);
+	assert_string_equal(enc(out, name, ID_A, 0) + 250, "%00");
+	memset(name, 'n', 254);
+	memcpy(name + 254, "\xEF\xBF\xBF", 4);
+	enc(out, name, ID_A, 0);
+	assert_true(str_ends_with(out, SUFFIX_A));
+	assert_null(strstr(out, "%0@"));
+	assert_null(strstr(out, "%@"));
+}
+
 /* Every byte in the middle of a name: escaped exactly when it must be. */
 static void
 path_encode_name_every_byte(void **state)
@@ -723,6 +748,7 @@ main(void)
 		cmocka_unit_test(path_encode_name_keeps_plain_names),
 		cmocka_unit_test(path_encode_name_escapes),
 		cmocka_unit_test(path_encode_name_every_byte),
+		cmocka_unit_test(path_encode_name_nul_mark),
 		cmocka_unit_test(path_encode_name_never_dot_or_dotdot),
 		cmocka_unit_test(path_encode_name_empty_gets_id),
 		cmocka_unit_test(path_encode_name_forced_suffix),
