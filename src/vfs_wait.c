@@ -221,11 +221,21 @@ struct wait_view {
 	long long deadline_ms;
 };
 
+static int
+wait_view_cmp(const void *a, const void *b)
+{
+	const struct wait_view *x = a, *y = b;
+
+	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
 /* One look at every armed waiter. */
 static void
 wait_check_waiters(struct vfs *v)
 {
 	struct wait_view *view = NULL;
+	const char *last_id = NULL;
+	char *last_st = NULL;
 	struct vfs_waiter *w;
 	struct snap *s = NULL;
 	unsigned long seq;
@@ -253,16 +263,25 @@ wait_check_waiters(struct vfs *v)
 	/* one listing for all of them, at most one interval old */
 	lrc = vfs_list_within(v, v->wait_interval_ms, &s, &seq);
 	snap_unref(s);
+	/* waiters of one workspace side by side: its status is looked up once */
+	qsort(view, n, sizeof(*view), wait_view_cmp);
 	for (i = 0; i < n; i++) {
 		long long now = vfs_now_ms(v);
-		char *st = NULL, *why = NULL;
+		const char *st;
+		char *why = NULL;
 		int rc = 1; /* still waiting */
 
+		if (lrc == 0 && view[i].id && (!last_id || strcmp(last_id, view[i].id) != 0)) {
+			free(last_st);
+			last_st = wait_status_of(v, view[i].id);
+			last_id = view[i].id;
+		}
+		st = lrc == 0 ? last_st : NULL;
 		if (!view[i].id || !view[i].state) {
 			rc = -ENOMEM;
 		} else if (lrc < 0 && !vfs_transient_errno(lrc)) {
 			rc = lrc; /* 401, 403...: waiting cannot succeed */
-		} else if (lrc == 0 && !(st = wait_status_of(v, view[i].id))) {
+		} else if (lrc == 0 && !st) {
 			rc = -ENOENT;
 			why = strdup("the workspace is gone");
 		} else if (st && strcmp(st, view[i].state) == 0) {
@@ -276,7 +295,6 @@ wait_check_waiters(struct vfs *v)
 			why = model_asprintf("still not %s after %lld s (wait_timeout)",
 					     view[i].state, v->wait_timeout_ms / 1000);
 		}
-		free(st);
 		if (rc <= 0) {
 			pthread_mutex_lock(&v->mu);
 			w = wait_take_locked(v, view[i].key, view[i].wseq);
@@ -285,9 +303,12 @@ wait_check_waiters(struct vfs *v)
 				wait_finish(v, w, rc, why);
 		}
 		free(why);
+	}
+	for (i = 0; i < n; i++) {
 		free(view[i].id);
 		free(view[i].state);
 	}
+	free(last_st);
 	free(view);
 }
 
