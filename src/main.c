@@ -167,6 +167,8 @@ main_usage(const char *prog)
 	       "    -o cafile=PATH         extra CA bundle for TLS verification\n"
 	       "    -o ro                  read-only mount\n"
 	       "    -o allow_other         let other users in (implies default_permissions)\n"
+	       "    -o umask=OCTAL         mode bits to take away from every entry (e.g. 077)\n"
+	       "    -o uid=N,gid=N         the owner shown (default: who mounted)\n"
 	       "    -f                     stay in the foreground, log to stderr\n"
 	       "    -d                     debug output (implies -f)\n"
 	       "    -s                     single-threaded\n"

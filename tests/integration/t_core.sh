@@ -113,6 +113,14 @@ emu_admin POST config '{"keep_deleted": false}' >/dev/null
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 
+# --- umask only takes bits away --------------------------------------------
+mnt_start -o umask=077 || exit 1
+expect "umask=077: status.json is -r--------" "$(stat -c %A "$MNT/train-llama/status.json")" "-r--------"
+expect "control is -rw-------" "$(stat -c %A "$MNT/train-llama/control")" "-rw-------"
+expect "a workspace directory is drwx------" "$(stat -c %A "$MNT/train-llama")" "drwx------"
+mnt_stop
+check "daemon exited cleanly" test $? -eq 0
+
 # --- cache_ttl=0: one list request per open or readdir, none per lookup ----
 mnt_start -o cache_ttl=0 || exit 1
 ls "$MNT" >/dev/null
