@@ -349,9 +349,13 @@ fs_set_open(struct fs_ctx *c, fuse_ino_t ino, struct fuse_file_info *fi,
 	if ((fi->flags & O_ACCMODE) == O_RDONLY && c->kernel_timeout > 0)
 		ver = vfs_file_version(f);
 	if (ver) {
+		unsigned long long old = inode_swap_version(c->inodes, ino, ver);
+
 		fi->direct_io = 0;
-		fi->keep_cache = inode_swap_version(c->inodes, ino, ver) == ver;
-		if (!fi->keep_cache && c->se)
+		fi->keep_cache = old == ver;
+		/* 0: the kernel holds no pages of ours, and any attributes it
+		 * holds were dropped when the version was (fs_note_send) */
+		if (old && old != ver && c->se)
 			fuse_lowlevel_notify_inval_inode(c->se, ino, -1, 0);
 	}
 	/* close(2) of a reader has nothing to report: spare the round trip */
