@@ -619,7 +619,9 @@ mkfifo "$T_DIR/bi.req" "$T_DIR/bi.rsp" || exit 1
 "$PY" "$T_DIR/bi.py" serve <"$T_DIR/bi.req" >"$T_DIR/bi.rsp" &
 BI_PID=$!
 exec 7>"$T_DIR/bi.req" 8<"$T_DIR/bi.rsp"
-ON_EXIT+=('exec 7>&- 8<&-; wait $BI_PID 2>/dev/null')
+# (killed, not waited for: the emulator and daemon started later inherit
+# the FIFOs, so the helper sees no end of input while they run)
+ON_EXIT+=('exec 7>&- 8<&-; kill $BI_PID 2>/dev/null; wait $BI_PID 2>/dev/null')
 bi() {
 	local line
 	{ printf '%d\0' $#; printf '%s\0' "$@"; } >&7 || return 1

@@ -7,6 +7,10 @@
 #   STRESS_SECONDS  total load time (default 60)   STRESS_WORKSPACES (default 300)
 source "$(dirname "$0")/../integration/lib.sh"
 SUITE=stress
+# every kind of fault is injected at random, so any failure the daemon
+# reports in its own error and warning lines is expected; sanitizer and
+# valgrind reports, and anything else suspicious, still fail the run
+log_expect "$LOG_E"'.+$' "$LOG_W"'.+$'
 SECS=${STRESS_SECONDS:-60}
 NWS=${STRESS_WORKSPACES:-300}
 # a small quarantine so freed memory comes back and RSS means something
