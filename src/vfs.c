@@ -85,7 +85,7 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 		free(err);
 		/* with max_stale=0 nothing older is ever served; else the
 		 * listing's data stands, and later reads do not ask again */
-		if (!vfs_transient_errno(rc) || v->max_stale_ms <= 0)
+		if (!api_transient(rc) || v->max_stale_ms <= 0)
 			return rc;
 		cache_drop(v->cache, key);
 		return 0;

@@ -248,8 +248,6 @@ void list_stop(struct vfs *v);
 /* vfs_state.c: below every other layer (see its header) */
 /* The cache key of one workspace refreshed alone ("w:ID"). */
 void vfs_ws_key(char *buf, size_t size, const char *id);
-/* Failures worth riding out on held data (never 401, 403, 404, 400). */
-int vfs_transient_errno(int rc);
 long long vfs_now_ms(struct vfs *v);
 int vfs_tombstoned(struct vfs *v, const char *id);
 int vfs_tombstoned_locked(struct vfs *v, const char *id);

@@ -175,7 +175,7 @@ list_fetch_now(struct vfs *v, long long now, long long max_age, struct snap **ou
 		struct snap *stale = NULL;
 
 		pthread_mutex_lock(&v->mu);
-		if (vfs_transient_errno(rc)) {
+		if (api_transient(rc)) {
 			v->fail_ms = now ? now : 1;
 			stale = vfs_stale_locked(v, now, seq);
 			if (stale) {
@@ -188,7 +188,7 @@ list_fetch_now(struct vfs *v, long long now, long long max_age, struct snap **ou
 		pthread_mutex_unlock(&v->mu);
 		/* a permanent answer (401, 403...) ends serving what is held:
 		 * every later request asks and gets that answer */
-		if (!vfs_transient_errno(rc))
+		if (!api_transient(rc))
 			cache_invalidate(v->cache, VFS_LIST_KEY);
 		log_msg(stale ? LOG_LVL_WARN : LOG_LVL_ERR, "listing workspaces: %s%s",
 			err ? err : strerror(-rc), stale ? " (serving the last listing)" : "");

@@ -17,13 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-int
-vfs_transient_errno(int rc)
-{
-	return rc == -EIO || rc == -ETIMEDOUT || rc == -EHOSTUNREACH ||
-	       rc == -EAGAIN;
-}
-
 void
 vfs_ws_key(char *buf, size_t size, const char *id)
 {

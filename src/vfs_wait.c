@@ -279,7 +279,7 @@ wait_check_waiters(struct vfs *v)
 		st = lrc == 0 ? last_st : NULL;
 		if (!view[i].id || !view[i].state) {
 			rc = -ENOMEM;
-		} else if (lrc < 0 && !vfs_transient_errno(lrc)) {
+		} else if (lrc < 0 && !api_transient(lrc)) {
 			rc = lrc; /* 401, 403...: waiting cannot succeed */
 		} else if (lrc == 0 && !st) {
 			rc = -ENOENT;
