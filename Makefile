@@ -16,7 +16,7 @@ VERSION   := 0.1.0
 BUILD     ?= build
 SAN       ?=
 CC        ?= cc
-PKGS      := fuse3 libcurl jansson
+PKGS      := fuse3 libcurl jansson libsecret-1 yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -1,10 +1,16 @@
 /*
- * main: options, the access token, start-up and the FUSE loop. The token is
- * read from the environment or a file (never from the command line), and
- * removed from the environment once read.
+ * main: options, the access token, start-up and the FUSE loop, and the
+ * login and logout subcommands. The token is read from the environment, a
+ * file, a command or a login (never from the command line), and removed
+ * from the environment once read.
  */
+#include "conf.h"
 #include "cred.h"
 #include "fs.h"
+#include "jwt.h"
+#include "keyring.h"
+#include "oauth.h"
+#include "store.h"
 #include <fuse_lowlevel.h>
 #include "http.h"
 #include "log.h"
@@ -14,6 +20,8 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +35,10 @@
 
 struct options {
 	char *api_url;
+	char *auth_url;
 	char *token_file;
 	char *token_cmd;
+	char *token_source;
 	char *cluster;
 	char *cafile;
 	int cache_ttl;
@@ -51,8 +61,10 @@ enum { KEY_RO, KEY_ALLOW_OTHER, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
 static const struct fuse_opt main_opts[] = {
 	OPT("api_url=%s", api_url),
+	OPT("auth_url=%s", auth_url),
 	OPT("token_file=%s", token_file),
 	OPT("token_cmd=%s", token_cmd),
+	OPT("token_source=%s", token_source),
 	OPT("cluster=%s", cluster),
 	OPT("cafile=%s", cafile),
 	OPT("cache_ttl=%d", cache_ttl),
@@ -123,14 +135,21 @@ static void
 main_usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       %s login [-o auth_url=URL] [--file]\n"
+	       "       %s logout\n"
 	       "       mount -t fuse.exalsiusfs exalsiusfs MOUNTPOINT -o token_file=PATH,...\n\n"
-	       "Mount the exalsius workspace API as files.\n\n"
+	       "Mount the exalsius workspace API as files. After exls login (or\n"
+	       "exalsiusfs login) no option is needed.\n\n"
 	       "exalsiusfs options:\n"
-	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL or %s)\n"
+	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL, $EXLS_BACKEND_HOST,\n"
+	       "                           backend_host in exls's config.yaml, or %s)\n"
 	       "    -o token_file=PATH     read the access token from PATH (again when it changes)\n"
 	       "    -o token_cmd=COMMAND   run COMMAND for the token (again after a 401\n"
 	       "                           and before a JWT expires); else the token is\n"
-	       "                           $EXALSIUS_TOKEN or $ACCESS_TOKEN\n"
+	       "                           $EXALSIUS_TOKEN or $ACCESS_TOKEN, else the exls\n"
+	       "                           login in the Secret Service, else exalsiusfs login's\n"
+	       "    -o token_source=NAME   use only cmd, file, env, keyring or store\n"
+	       "    -o auth_url=URL        login service (default https://$EXLS_AUTH0_DOMAIN)\n"
 	       "    -o cluster=UUID        show only this cluster's workspaces\n"
 	       "    -o cache_ttl=SECONDS   cache lifetime (default 10, 0 = always ask)\n"
 	       "    -o timeout=SECONDS     per HTTP request (default 30)\n"
@@ -143,7 +162,7 @@ main_usage(const char *prog)
 	       "    -o allow_other         let other users in (implies default_permissions)\n"
 	       "    -f, -d, -s             foreground, debug, single-threaded\n"
 	       "    -V, --version          print the version\n\n",
-	       prog, DEFAULT_API_URL);
+	       prog, prog, prog, DEFAULT_API_URL);
 }
 
 /* Remove a variable from the environment, first wiping its value in
@@ -161,13 +180,64 @@ main_scrub_env(const char *name)
 	unsetenv(name);
 }
 
-/* The token source: token_cmd, else token_file, else the environment
- * (which is wiped either way). NULL with a message printed on failure. */
+/* The login service's settings, as the official CLI takes them. */
+struct main_auth {
+	char *url;		/* allocated */
+	const char *client_id, *audience;
+};
+
+static int
+main_auth_cfg(const char *auth_url, struct main_auth *a)
+{
+	const char *dom = getenv("EXLS_AUTH0_DOMAIN");
+
+	a->client_id = getenv("EXLS_AUTH0_CLIENT_ID");
+	if (!a->client_id || !*a->client_id)
+		a->client_id = CONF_AUTH0_CLIENT_ID;
+	a->audience = getenv("EXLS_AUTH0_AUDIENCE");
+	if (!a->audience || !*a->audience)
+		a->audience = CONF_AUTH0_AUDIENCE;
+	if (!dom || !*dom)
+		dom = CONF_AUTH0_DOMAIN;
+	a->url = auth_url ? strdup(auth_url) : model_asprintf("https://%s", dom);
+	if (!a->url)
+		return -ENOMEM;
+	if (!http_url_allowed(a->url)) {
+		fprintf(stderr, "exalsiusfs: auth_url must be https:// (plain http:// only to a loopback host)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* An anonymous client for the login service. */
+static struct http *
+main_auth_http(const char *url, long timeout_ms, int retries)
+{
+	struct http_cfg hc = { 0 };
+	struct http *h;
+	char *err = NULL;
+
+	hc.base_url = url;
+	hc.anonymous = 1;
+	hc.timeout_ms = timeout_ms;
+	hc.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	hc.retries = retries;
+	hc.max_body = 1024 * 1024;
+	h = http_new(&hc, &err);
+	if (!h)
+		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
+	free(err);
+	return h;
+}
+
+/* The token source (see cred.h); the environment's token variables are
+ * wiped either way. NULL with a message printed on failure. */
 static struct cred *
-main_cred(const struct options *o)
+main_cred(const struct options *o, struct http *auth, const struct main_auth *a)
 {
 	const char *env = getenv("EXALSIUS_TOKEN");
-	char *token = NULL, *err = NULL, *t = NULL, *terr = NULL;
+	char *token = NULL, *err = NULL, *store = store_default_path();
+	struct cred_cfg cc = { 0 };
 	struct cred *c;
 
 	if (!env || !*env)
@@ -176,31 +246,258 @@ main_cred(const struct options *o)
 		token = strdup(env);
 	main_scrub_env("EXALSIUS_TOKEN");
 	main_scrub_env("ACCESS_TOKEN");
-	if (o->token_file && o->token_cmd) {
-		fprintf(stderr, "exalsiusfs: give token_file or token_cmd, not both\n");
-		free(token);
-		return NULL;
-	}
-	c = cred_new(o->token_file || o->token_cmd ? NULL : token, o->token_file,
-		     o->token_cmd, &err);
+	cc.token = token;
+	cc.file = o->token_file;
+	cc.cmd = o->token_cmd;
+	cc.pin = o->token_source;
+	cc.auth = auth;
+	cc.client_id = a->client_id;
+	cc.audience = a->audience;
+	cc.scope = CONF_AUTH0_SCOPE;
+	cc.store_path = store;
+	c = cred_new(&cc, &err);
 	if (token) {
 		memset(token, 0, strlen(token));
 		free(token);
 	}
+	free(store);
 	if (!c) {
 		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
 		free(err);
 		return NULL;
 	}
-	cred_get(c, 0, &t, &terr);
+	return c;
+}
+
+/* At start-up: say which token the mount uses. A login is looked up now
+ * only in the foreground: the Secret Service's client must not start
+ * before the daemon forks. */
+static void
+main_cred_report(struct cred *c, int foreground)
+{
+	char *t = NULL, *err = NULL;
+
+	if (!foreground && cred_refreshable(c) && strcmp(cred_source_name(c), "none") == 0) {
+		log_msg(LOG_LVL_INFO, "access token: looked up at first use (the exls login "
+			"in the Secret Service, else exalsiusfs login's)");
+		return;
+	}
+	cred_get(c, NULL, &t, &err);
 	if (!t)
-		fprintf(stderr, "exalsiusfs: warning: no access token (EXALSIUS_TOKEN, ACCESS_TOKEN, "
-			"-o token_file or -o token_cmd); every API call will fail with EACCES\n");
+		fprintf(stderr, "exalsiusfs: warning: no access token (%s); every API call "
+			"will fail with EACCES until you log in\n",
+			err ? err : "EXALSIUS_TOKEN, ACCESS_TOKEN, -o token_file or -o token_cmd");
+	else
+		log_msg(LOG_LVL_INFO, "access token from %s", cred_source_name(c));
 	if (t)
 		memset(t, 0, strlen(t));
 	free(t);
-	free(terr);
-	return c;
+	free(err);
+}
+
+/* The API base URL: -o api_url, EXALSIUS_API_URL, the CLI's backend host,
+ * the default. Allocated. */
+static char *
+main_api_url(const struct options *o)
+{
+	const char *env = getenv("EXALSIUS_API_URL");
+	char *host = NULL, *from = NULL, *url;
+
+	if (o->api_url)
+		return strdup(o->api_url);
+	if (env && *env)
+		return strdup(env);
+	if (conf_backend_host(&host, &from) == 0) {
+		log_msg(LOG_LVL_INFO, "API host %s from %s", host, from);
+		free(from);
+		return host;
+	}
+	url = strdup(DEFAULT_API_URL);
+	return url;
+}
+
+static volatile sig_atomic_t main_stop;
+
+static void
+main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+/* Sleep up to secs seconds; nonzero when interrupted by Ctrl-C. */
+static int
+main_nap(int secs)
+{
+	for (int i = 0; i < secs * 10 && !main_stop; i++) {
+		struct timespec ts = { 0, 100000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	return main_stop;
+}
+
+/* exalsiusfs login: the device-code flow; tokens to the Secret Service
+ * (where exls finds them too) or, without one, to our own 0600 file. */
+static int
+main_login(int argc, char **argv)
+{
+	struct oauth_tokens t = { 0 };
+	struct oauth_device d = { 0 };
+	struct main_auth a = { 0 };
+	struct oauth_cfg oc;
+	struct sigaction sa = { 0 };
+	const char *auth_url = NULL;
+	struct http *h = NULL;
+	struct jwt_claims cl = { 0 };
+	char *err = NULL, *store = NULL;
+	int file_only = 0, rc = 1, interval, r;
+	time_t deadline;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--file") == 0) {
+			file_only = 1;
+		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc &&
+			   strncmp(argv[i + 1], "auth_url=", 9) == 0) {
+			auth_url = argv[++i] + 9;
+		} else if (strncmp(argv[i], "-oauth_url=", 11) == 0) {
+			auth_url = argv[i] + 11;
+		} else {
+			fprintf(stderr, "usage: exalsiusfs login [-o auth_url=URL] [--file]\n");
+			return 2;
+		}
+	}
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	log_open(1, 0);
+	if (main_auth_cfg(auth_url, &a) < 0)
+		goto out;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		goto out;
+	h = main_auth_http(a.url, 30000, 2);
+	if (!h)
+		goto out_curl;
+	oc = (struct oauth_cfg){ a.client_id, a.audience, CONF_AUTH0_SCOPE };
+	if (oauth_device_start(h, &oc, &d, &err) < 0) {
+		fprintf(stderr, "exalsiusfs: login: %s\n", err);
+		goto out_curl;
+	}
+	sa.sa_handler = main_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	printf("To log in, open %s\nand enter the code %s\n", d.uri, d.user_code);
+	if (d.uri_complete)
+		printf("(or open %s)\n", d.uri_complete);
+	printf("Waiting for the login to be confirmed (Ctrl-C to give up)...\n");
+	fflush(stdout);
+	interval = d.interval;
+	deadline = time(NULL) + d.expires_in;
+	for (;;) {
+		if (main_nap(interval)) {
+			fprintf(stderr, "exalsiusfs: login: interrupted\n");
+			rc = 130;
+			goto out_curl;
+		}
+		free(err);
+		err = NULL;
+		r = oauth_device_poll(h, &oc, d.device_code, &t, &err);
+		if (r == 0)
+			break;
+		if (r == -EBUSY)
+			interval += 5;
+		else if (r == -ETIMEDOUT || r == -EACCES) {
+			fprintf(stderr, "exalsiusfs: login: %s\n", r == -ETIMEDOUT ?
+				"the code expired before the login was confirmed; run login again" : err);
+			goto out_curl;
+		} else if (r != -EAGAIN) {
+			log_msg(LOG_LVL_WARN, "login: %s; trying again", err);
+		}
+		if (time(NULL) >= deadline) {
+			fprintf(stderr, "exalsiusfs: login: the code expired before the login was confirmed; run login again\n");
+			goto out_curl;
+		}
+	}
+	free(err);
+	err = NULL;
+	if (!file_only && keyring_save(a.client_id, &t, &err) == 0) {
+		printf("Logged in; the tokens are in the Secret Service (exls is logged in too).\n");
+		rc = 0;
+	} else {
+		if (err)
+			printf("No Secret Service (%s).\n", err);
+		free(err);
+		err = NULL;
+		store = store_default_path();
+		if (!store) {
+			fprintf(stderr, "exalsiusfs: login: neither XDG_CONFIG_HOME nor HOME is set\n");
+			goto out_curl;
+		}
+		if (store_save(store, a.client_id, &t, &err) < 0) {
+			fprintf(stderr, "exalsiusfs: login: %s\n", err);
+			goto out_curl;
+		}
+		printf("Logged in; the tokens are in %s (mode 0600).\n", store);
+		rc = 0;
+	}
+	if (jwt_claims(t.access, &cl) == 0 && (cl.email || cl.sub))
+		printf("Account: %s%s%s\n", cl.email ? cl.email : cl.sub,
+		       cl.org ? ", organisation " : "", cl.org ? cl.org : "");
+	jwt_claims_free(&cl);
+out_curl:
+	http_free(h);
+	curl_global_cleanup();
+out:
+	oauth_tokens_free(&t);
+	oauth_device_free(&d);
+	free(a.url);
+	free(err);
+	free(store);
+	log_close();
+	return rc;
+}
+
+/* exalsiusfs logout: remove the login from the Secret Service (which logs
+ * exls out too) and our own file. */
+static int
+main_logout(int argc, char **argv)
+{
+	struct main_auth a = { 0 };
+	char *err = NULL, *store = store_default_path();
+	int rc = 0, r;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: exalsiusfs logout\n");
+		free(store);
+		return 2;
+	}
+	log_open(1, 0);
+	if (main_auth_cfg(NULL, &a) < 0) {
+		free(store);
+		return 1;
+	}
+	r = keyring_remove(a.client_id, &err);
+	if (r == 0)
+		printf("Removed the login from the Secret Service.\n");
+	else if (r != -EHOSTUNREACH) {
+		fprintf(stderr, "exalsiusfs: logout: %s\n", err);
+		rc = 1;
+	}
+	free(err);
+	err = NULL;
+	if (store) {
+		if (access(store, F_OK) == 0 && store_remove(store, &err) == 0)
+			printf("Removed %s.\n", store);
+		else if (err) {
+			fprintf(stderr, "exalsiusfs: logout: %s\n", err);
+			rc = 1;
+		}
+	}
+	free(err);
+	free(store);
+	free(a.url);
+	log_close();
+	return rc;
 }
 
 /* Mount and serve until unmounted; the exit status. What fuse_main does,
@@ -267,11 +564,16 @@ main(int argc, char *argv[])
 	struct fs_ctx ctx = { 0 };
 	struct vfs_cfg vc = { 0 };
 	struct http *h = NULL;
+	struct main_auth auth = { 0 };
+	struct http *auth_http = NULL;
 	struct cred *cred = NULL;
-	char *err = NULL;
-	const char *url;
+	char *err = NULL, *url = NULL;
 	int rc = 1;
 
+	if (argc >= 2 && strcmp(argv[1], "login") == 0)
+		return main_login(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "logout") == 0)
+		return main_logout(argc - 1, argv + 1);
 	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0)
 		return 1;
 	/* one positional argument: it was the mountpoint after all */
@@ -293,9 +595,9 @@ main(int argc, char *argv[])
 	setrlimit(RLIMIT_CORE, &nocore);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_open(o.foreground, o.debug);
-	url = o.api_url ? o.api_url : getenv("EXALSIUS_API_URL");
-	if (!url || !*url)
-		url = DEFAULT_API_URL;
+	url = main_api_url(&o);
+	if (!url)
+		goto out;
 	if (!http_url_allowed(url)) {
 		fprintf(stderr, "exalsiusfs: api_url must be https:// (plain http:// only to a loopback host)\n");
 		goto out;
@@ -309,14 +611,19 @@ main(int argc, char *argv[])
 		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10, max_stale >= 0, wait_timeout >= 1\n");
 		goto out;
 	}
-	cred = main_cred(&o);
-	if (!cred)
+	if (main_auth_cfg(o.auth_url, &auth) < 0)
 		goto out;
-
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "exalsiusfs: libcurl failed to initialise\n");
 		goto out;
 	}
+	auth_http = main_auth_http(auth.url, (long)o.timeout * 1000, o.retries);
+	if (!auth_http)
+		goto cleanup;
+	cred = main_cred(&o, auth_http, &auth);
+	if (!cred)
+		goto cleanup;
+	main_cred_report(cred, o.foreground);
 	hc.base_url = url;
 	hc.cred = cred;
 	hc.cafile = o.cafile;
@@ -356,9 +663,16 @@ main(int argc, char *argv[])
 cleanup:
 	vfs_free(ctx.vfs);
 	http_free(h);
+	cred_free(cred);
+	cred = NULL;
+	http_free(auth_http);
 	curl_global_cleanup();
 out:
 	cred_free(cred);
+	free(url);
+	free(auth.url);
+	free(o.auth_url);
+	free(o.token_source);
 	free(err);
 	log_close();
 	fuse_opt_free_args(&args);
