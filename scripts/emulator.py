@@ -12,7 +12,8 @@ and POST /oauth/token (device_code and refresh_token grants, refresh tokens
 rotated: a used one is refused). Access tokens are HS256 JWTs with exp, sub,
 email and org claims; the API accepts them until they expire (then 401) as
 well as the fixed token. /_emulator/auth steers the device flow (approve,
-deny, expire, slow_down), token lifetimes, revocation and refresh latency.
+deny, expire, slow_down), token lifetimes, revocation (of refresh tokens,
+or of every access token issued so far) and refresh latency.
 
 Python 3 standard library only. Listens on 127.0.0.1 only; never contacts
 any other address (the 203.0.113.x addresses in the data are documentation
@@ -641,7 +642,8 @@ class Auth:
         self.auto_approve = False
         self.devices = {}       # device_code -> dict(state, user_code, client_id, expires, last)
         self.refresh = {}       # refresh token -> dict(client_id, used, revoked)
-        self.revoked_sub = set()
+        self.revoked_jti = set()   # access tokens refused before their exp
+        self.issued_jti = []
         self.seq = 0
         self.counts = dict.fromkeys(("device_code", "device_poll", "refresh",
                                      "refresh_refused", "issued", "api_expired"), 0)
@@ -669,6 +671,9 @@ class Auth:
             return None
         if not isinstance(claims, dict) or claims.get("token_use") != "access":
             return None
+        with self.lock:
+            if claims.get("jti") in self.revoked_jti:
+                return None
         return claims
 
     def _issue_locked(self, client_id, ttl=None):
@@ -677,6 +682,7 @@ class Auth:
         ttl = self.token_ttl if ttl is None else ttl
         base = dict(self.user, iss="https://emulator.invalid/", iat=now, exp=now + ttl,
                     jti="%d-%s" % (self.seq, uuid.uuid4().hex[:8]))
+        self.issued_jti.append(base["jti"])
         access = self._jwt(dict(base, aud="https://api.exalsius.ai", token_use="access",
                                 scope="openid profile email offline_access"))
         idt = self._jwt(dict(base, aud=client_id, token_use="id", name="Emulator User"))
@@ -747,7 +753,7 @@ class Auth:
     def admin(self, obj):
         """POST /_emulator/auth: change settings or steer device codes."""
         known = {"token_ttl", "interval", "device_ttl", "refresh_delay", "auto_approve",
-                 "device", "revoke_refresh"}
+                 "device", "revoke_refresh", "revoke_access"}
         extra = sorted(set(obj) - known)
         if extra:
             raise bad("Unknown auth setting(s): " + ", ".join(extra))
@@ -772,6 +778,8 @@ class Auth:
                         else:
                             d["state"] = {"approve": "approved", "deny": "denied",
                                           "expire": "expired", "pending": "pending"}[act]
+            if obj.get("revoke_access"):
+                self.revoked_jti.update(self.issued_jti)
             if obj.get("revoke_refresh"):
                 for rt in self.refresh.values():
                     rt["revoked"] = True
