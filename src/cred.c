@@ -620,7 +620,9 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 			       time(NULL) >= c->tok.expiry))
 		*token = strdup(c->tok.access);
 	if (!*token && !*err)
-		*err = c->why ? strdup(c->why) : NULL;
+		*err = c->why ? strdup(c->why) :
+		       model_asprintf("no access token (token_source %s gives none)",
+				      cred_names[c->kind]);
 	pthread_mutex_unlock(&c->mu);
 	if (rc < 0 && step != STEP_LOOK)
 		log_msg(LOG_LVL_ERR, "renewing the access token: %s", *err ? *err : strerror(-rc));

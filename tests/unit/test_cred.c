@@ -1,0 +1,225 @@
+/*
+ * test_cred: the token sources without a network: the order (cmd, file,
+ * environment, our own login file), token_source pinning and its
+ * refusals, the helper command re-run after a 401 right after start-up
+ * but at most every 5 s after that, a stale 401 (a token already
+ * replaced) answered without a re-run, the login file picked up when it
+ * appears, and .account's text (claims shown, the token never).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cred.h"
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/exfs-test-cred.XXXXXX";
+
+/* a JWT with payload {"sub":"auth0|u","email":"a@example.com","org_name":"Team","exp":EXP} */
+static char *
+jwt(long long exp)
+{
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char payload[256], *out = malloc(512);
+	unsigned int acc = 0;
+	size_t o;
+	int bits = 0;
+
+	snprintf(payload, sizeof(payload),
+		 "{\"sub\":\"auth0|u\",\"email\":\"a@example.com\",\"org_name\":\"Team\",\"exp\":%lld}", exp);
+	o = (size_t)snprintf(out, 512, "eyJhbGciOiJIUzI1NiJ9.");
+	for (size_t i = 0; payload[i]; i++) {
+		acc = (acc << 8) | (unsigned char)payload[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = a[(acc >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = a[(acc << (6 - bits)) & 63];
+	strcpy(out + o, ".c2ln");
+	return out;
+}
+
+static void
+test_pin_refusals(void **state)
+{
+	struct cred_cfg cc = { 0 };
+	char *err = NULL;
+
+	(void)state;
+	cc.pin = "bogus";
+	assert_null(cred_new(&cc, &err));
+	assert_non_null(strstr(err, "token_source"));
+	free(err);
+	cc.pin = "cmd";
+	assert_null(cred_new(&cc, &err));
+	assert_non_null(strstr(err, "token_cmd"));
+	free(err);
+	cc.pin = NULL;
+	cc.file = "/nonexistent";
+	cc.cmd = "echo x";
+	assert_null(cred_new(&cc, &err));
+	free(err);
+}
+
+static void
+test_env_and_describe(void **state)
+{
+	struct cred_cfg cc = { 0 };
+	char *err = NULL, *tok = NULL, *text = NULL, *t = jwt(time(NULL) + 3600);
+	struct cred *c;
+
+	(void)state;
+	cc.token = t;
+	cc.no_keyring = 1;
+	c = cred_new(&cc, &err);
+	assert_non_null(c);
+	assert_int_equal(cred_get(c, NULL, &tok, &err), 0);
+	assert_string_equal(tok, t);
+	free(tok);
+	assert_int_equal(cred_refreshable(c), 0);
+	assert_string_equal(cred_source_name(c), "env");
+	assert_int_equal(cred_describe(c, &text), 0);
+	assert_non_null(strstr(text, "source env\n"));
+	assert_non_null(strstr(text, "email a@example.com\n"));
+	assert_non_null(strstr(text, "organisation Team\n"));
+	assert_non_null(strstr(text, "status ok\n"));
+	assert_null(strstr(text, t));
+	assert_null(strstr(text, "eyJ"));
+	free(text);
+	cred_free(c);
+	/* pinned elsewhere, the environment's token is not used */
+	cc.pin = "store";
+	c = cred_new(&cc, &err);
+	assert_non_null(c);
+	cred_get(c, NULL, &tok, &err);
+	assert_null(tok);
+	assert_non_null(err);
+	free(err);
+	cred_free(c);
+	free(t);
+}
+
+static void
+test_cmd_rerun(void **state)
+{
+	struct cred_cfg cc = { 0 };
+	char cmd[512], *err = NULL, *tok = NULL;
+	struct cred *c;
+
+	(void)state;
+	/* each run prints the next token: tok1, tok2, ... */
+	snprintf(cmd, sizeof(cmd), "n=$(cat %s/n 2>/dev/null || echo 0); n=$((n+1)); "
+		 "echo $n > %s/n; echo tok$n", dir, dir);
+	cc.cmd = cmd;
+	c = cred_new(&cc, &err);
+	assert_non_null(c);
+	assert_int_equal(cred_get(c, NULL, &tok, &err), 0);
+	assert_string_equal(tok, "tok1");
+	free(tok);
+	/* refused right after start-up: run again at once */
+	assert_int_equal(cred_get(c, "tok1", &tok, &err), 0);
+	assert_string_equal(tok, "tok2");
+	free(tok);
+	/* a stale 401 for tok1: no run, the current token */
+	assert_int_equal(cred_get(c, "tok1", &tok, &err), 0);
+	assert_string_equal(tok, "tok2");
+	free(tok);
+	/* refused again within 5 s of the last re-run: no run */
+	assert_int_equal(cred_get(c, "tok2", &tok, &err), 0);
+	assert_string_equal(tok, "tok2");
+	free(tok);
+	cred_free(c);
+}
+
+static void
+test_store_login(void **state)
+{
+	struct oauth_tokens t = { 0 };
+	struct cred_cfg cc = { 0 };
+	char path[256], *err = NULL, *tok = NULL, *text = NULL;
+	struct cred *c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/cfg/login.json", dir);
+	cc.client_id = "cid";
+	cc.store_path = path;
+	cc.no_keyring = 1;
+	c = cred_new(&cc, &err);
+	assert_non_null(c);
+	assert_int_equal(cred_refreshable(c), 1);
+	cred_get(c, NULL, &tok, &err);
+	assert_null(tok);
+	assert_non_null(strstr(err, "log"));
+	free(err);
+	assert_int_equal(cred_describe(c, &text), 0);
+	assert_non_null(strstr(text, "status no-token\n"));
+	free(text);
+	/* a login appears: picked up by a call a second later (a missing
+	 * login is looked for at most once a second) */
+	t.access = jwt(time(NULL) + 3600);
+	t.refresh = strdup("refresh-secret");
+	assert_int_equal(store_save(path, "cid", &t, &err), 0);
+	sleep(1);
+	assert_int_equal(cred_get(c, NULL, &tok, &err), 0);
+	assert_string_equal(tok, t.access);
+	free(tok);
+	assert_string_equal(cred_source_name(c), "store");
+	assert_int_equal(cred_describe(c, &text), 0);
+	assert_non_null(strstr(text, "source store\n"));
+	assert_non_null(strstr(text, "renewable yes\n"));
+	assert_null(strstr(text, "refresh-secret"));
+	free(text);
+	cred_free(c);
+	/* a login of another client is not used */
+	cc.client_id = "other";
+	c = cred_new(&cc, &err);
+	cred_get(c, NULL, &tok, &err);
+	assert_null(tok);
+	free(err);
+	cred_free(c);
+	oauth_tokens_free(&t);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pin_refusals),
+		cmocka_unit_test(test_env_and_describe),
+		cmocka_unit_test(test_cmd_rerun),
+		cmocka_unit_test(test_store_login),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
