@@ -644,6 +644,7 @@ class Auth:
         self.refresh = {}       # refresh token -> dict(client_id, used, revoked)
         self.revoked_jti = set()   # access tokens refused before their exp
         self.issued_jti = []
+        self.secrets = []       # every token and device code handed out (canary tests)
         self.seq = 0
         self.counts = dict.fromkeys(("device_code", "device_poll", "refresh",
                                      "refresh_refused", "issued", "api_expired"), 0)
@@ -688,6 +689,7 @@ class Auth:
         idt = self._jwt(dict(base, aud=client_id, token_use="id", name="Emulator User"))
         rt = "rt-%d-%s" % (self.seq, uuid.uuid4().hex)
         self.refresh[rt] = {"client_id": client_id, "used": False, "revoked": False}
+        self.secrets.extend((access, idt, rt))
         self.counts["issued"] += 1
         return {"access_token": access, "id_token": idt, "refresh_token": rt,
                 "token_type": "Bearer", "expires_in": ttl,
@@ -701,6 +703,7 @@ class Auth:
             self.counts["device_code"] += 1
             self.seq += 1
             code = "dc-%d-%s" % (self.seq, uuid.uuid4().hex)
+            self.secrets.append(code)
             user = "%04X-%04X" % (random.randrange(65536), random.randrange(65536))
             self.devices[code] = {"state": "approved" if self.auto_approve else "pending",
                                   "user_code": user, "client_id": client_id,
@@ -1223,6 +1226,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self._send_json(200, self.server.auth.admin(obj))
                 with self.server.auth.lock:
                     return self._send_json(200, self.server.auth.state_locked())
+            if (m, name) == ("GET", "auth/secrets"):
+                with self.server.auth.lock:
+                    return self._send_json(200, {"secrets": list(self.server.auth.secrets)})
             if (m, name) == ("POST", "auth/mint"):
                 obj = parse_json(body) if body else {}
                 if not isinstance(obj, dict):
