@@ -333,10 +333,11 @@ enum cred_step { STEP_NONE, STEP_CMD, STEP_LOOK, STEP_RENEW };
 /* Renew a login (mu not held): read the source again (the other client
  * may have renewed it, or the user logged in anew), adopt what is there if
  * it differs from `cur` and has not expired, else use its refresh token.
- * 0 with *out and *kind, or -errno with *err (-EACCES: log in again). */
+ * 0 with *out and *kind, or -errno with *err; -EACCES means log in again,
+ * and then *out may hold the refused login (to remember it). */
 static int
-cred_renew(struct cred *c, const char *cur, int look_only, struct oauth_tokens *out,
-	   enum cred_kind *kind, char **err)
+cred_renew(struct cred *c, const char *cur, const char *cur_refresh, int look_only,
+	   struct oauth_tokens *out, enum cred_kind *kind, char **err)
 {
 	struct oauth_cfg oc = { c->client_id, c->audience, c->scope };
 	struct oauth_tokens t, fresh;
@@ -348,23 +349,30 @@ cred_renew(struct cred *c, const char *cur, int look_only, struct oauth_tokens *
 	if (rc < 0)
 		return rc;
 	if (t.access && (!cur || strcmp(cur, t.access) != 0) &&
-	    (t.expiry == 0 || t.expiry > now + 5)) {
+	    (t.expiry == 0 || t.expiry > now)) {
 		*out = t;	/* a new login, or renewed by the other client */
 		return 0;
 	}
-	if (look_only && t.access && (!cur || strcmp(cur, t.access) != 0)) {
-		*out = t;	/* expired: install it, the next call renews it */
-		return 0;
+	if (look_only && cur && t.access && strcmp(cur, t.access) == 0 &&
+	    (!t.refresh || (cur_refresh && strcmp(cur_refresh, t.refresh) == 0))) {
+		/* nothing new since it was refused: do not ask the service again */
+		oauth_tokens_free(&t);
+		*err = strdup("the login can no longer be renewed: log in again "
+			      "(exls login or exalsiusfs login)");
+		return -EACCES;
 	}
 	if (!t.refresh || !c->auth) {
-		oauth_tokens_free(&t);
+		*out = t;	/* kept, so that it is not tried again */
 		*err = strdup("the login has expired and holds no refresh token: log in again "
 			      "(exls login or exalsiusfs login)");
 		return -EACCES;
 	}
 	rc = oauth_refresh(c->auth, &oc, t.refresh, &fresh, err);
 	if (rc < 0) {
-		oauth_tokens_free(&t);
+		if (rc == -EACCES)
+			*out = t;	/* kept, so that it is not tried again */
+		else
+			oauth_tokens_free(&t);
 		if (rc == -EACCES) {
 			char *m = model_asprintf("%s; log in again (exls login or exalsiusfs login)",
 						 *err ? *err : "the refresh token was refused");
@@ -567,6 +575,7 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 		struct oauth_tokens t = { 0 };
 		enum cred_kind kind = c->kind;
 		char *cur = c->tok.access ? strdup(c->tok.access) : NULL;
+		char *cur_refresh = c->tok.refresh ? strdup(c->tok.refresh) : NULL;
 		char *out = NULL;
 
 		c->busy = 1;
@@ -583,9 +592,10 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 			t.access = out;
 			kind = CRED_CMD;
 		} else {
-			rc = cred_renew(c, cur, step == STEP_LOOK, &t, &kind, err);
+			rc = cred_renew(c, cur, cur_refresh, step == STEP_LOOK, &t, &kind, err);
 		}
 		cred_wipe(cur);
+		cred_wipe(cur_refresh);
 		pthread_mutex_lock(&c->mu);
 		if (rc == 0) {
 			enum cred_kind was = c->kind;
@@ -603,6 +613,14 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 				cred_why_locked(c, NULL);
 			}
 		} else {
+			char *ierr = NULL;
+
+			/* a refused login stays installed (it is not handed out
+			 * once expired): a look finds nothing new without asking
+			 * the login service again */
+			if (rc == -EACCES && c->login && t.access &&
+			    cred_install_locked(c, kind, &t, &ierr) < 0)
+				free(ierr);
 			oauth_tokens_free(&t);
 			if (rc == -EACCES && c->login && c->tok.access && !c->refused) {
 				c->refused = 1;

@@ -108,6 +108,9 @@ acc_mount "$KR_BUS" -o "api_url=$EMU_URL/v1,cache_ttl=0,max_stale=0" || exit 1
 sleep 3.5
 expect "with the refresh token revoked and the token expired, ls fails with EACCES" "$(ls_errno)" "EACCES@listdir"
 check "the log says to log in again" grep -q "log in again" "$T_DIR/exfs.log"
+r0=$(auth_count refresh)
+for _ in 1 2 3 4 5; do ls "$MNT" >/dev/null 2>&1; sleep 0.4; done
+expect "while refused, the login service is not asked again" "$(auth_count refresh)" "$r0"
 kr set "$CID" <<<"$(mint 3600)"
 check "a new exls login is picked up without a remount" wait_for test -d "$MNT/train-llama"
 mnt_stop
