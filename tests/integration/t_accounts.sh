@@ -69,6 +69,13 @@ check "after exls login, a mount with no token option lists the workspaces" test
 check "the log names the exls login as the source" grep -q "using the exls login in the Secret Service" "$T_DIR/exfs.log"
 mnt_stop
 
+# --- the same as a daemon (no -f): the Secret Service is first asked after the fork
+env -u EXALSIUS_TOKEN -u ACCESS_TOKEN DBUS_SESSION_BUS_ADDRESS=$KR_BUS \
+	"$EXFS_BIN" -o "auth_url=$EMU_URL,api_url=$EMU_URL/v1,cache_ttl=0" "$MNT" >>"$T_DIR/exfs.log" 2>&1
+check "a daemonised mount reads the exls login too" wait_for test -d "$MNT/train-llama"
+fusermount3 -u "$MNT"
+for _ in $(seq 50); do grep -qs " $MNT fuse" /proc/mounts || break; sleep 0.1; done
+
 # --- renewal before expiry, written back to the keyring
 auth POST auth '{"token_ttl": 8}' >/dev/null
 LOGIN=$(mint 8)
