@@ -3,8 +3,9 @@
  * environment, our own login file), token_source pinning and its
  * refusals, the helper command re-run after a 401 right after start-up
  * but at most every 5 s after that, a stale 401 (a token already
- * replaced) answered without a re-run, the login file picked up when it
- * appears, and .account's text (claims shown, the token never).
+ * replaced) answered without a re-run, a storm of 401s from many threads
+ * sharing one run, the login file picked up when it appears, and
+ * .account's text (claims shown, the token never).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +147,59 @@ test_cmd_rerun(void **state)
 	cred_free(c);
 }
 
+struct storm {
+	struct cred *c;
+	char *tok;
+};
+
+static void *
+storm_thread(void *arg)
+{
+	struct storm *st = arg;
+	char *err = NULL;
+
+	cred_get(st->c, "tok1", &st->tok, &err);
+	free(err);
+	return NULL;
+}
+
+static void
+test_cmd_storm(void **state)
+{
+	struct storm st[8];
+	pthread_t th[8];
+	struct cred_cfg cc = { 0 };
+	char cmd[512], path[300], *err = NULL;
+	struct cred *c;
+	FILE *f;
+	int n = 0;
+
+	(void)state;
+	/* each run takes 0.3 s and prints the next token: tok1, tok2, ... */
+	snprintf(cmd, sizeof(cmd), "sleep 0.3; n=$(cat %s/s 2>/dev/null || echo 0); n=$((n+1)); "
+		 "echo $n > %s/s; echo tok$n", dir, dir);
+	cc.cmd = cmd;
+	c = cred_new(&cc, &err);
+	assert_non_null(c);
+	for (int i = 0; i < 8; i++) {
+		st[i].c = c;
+		st[i].tok = NULL;
+		assert_int_equal(pthread_create(&th[i], NULL, storm_thread, &st[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_string_equal(st[i].tok, "tok2");
+		free(st[i].tok);
+	}
+	snprintf(path, sizeof(path), "%s/s", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &n), 1);
+	fclose(f);
+	assert_int_equal(n, 2);	/* start-up, then one run for all eight */
+	cred_free(c);
+}
+
 static void
 test_store_login(void **state)
 {
@@ -218,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_pin_refusals),
 		cmocka_unit_test(test_env_and_describe),
 		cmocka_unit_test(test_cmd_rerun),
+		cmocka_unit_test(test_cmd_storm),
 		cmocka_unit_test(test_store_login),
 	};
 
