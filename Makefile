@@ -7,6 +7,7 @@
 #   make valgrind   unit tests and the integration suite under valgrind
 #   make stress     parallel load with random faults on the sanitizer build
 #   make fuzz       libFuzzer on the JSON model, spec checks and names
+#   make soak       10 minutes of 20-second tokens renewed under load (not in CI)
 #   make bench      the benchmark (BENCH_ARGS=--large for N = 100,000)
 #   make install    binary, man page and systemd user unit (PREFIX, DESTDIR)
 #
@@ -41,7 +42,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check check-all check-unit check-contract check-integration asan ubsan \
-	tsan stress fuzz bench valgrind demo deps analyze format clean install uninstall
+	tsan stress fuzz soak bench valgrind demo deps analyze format clean install uninstall
 
 all: $(BIN)
 
@@ -88,6 +89,10 @@ asan ubsan:
 stress:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=address,undefined build/asan/exalsiusfs
 	@EXFS_BIN=$(abspath build/asan/exalsiusfs) ./tests/stress/stress.sh
+
+# tokens that expire every 20 s for SOAK_SECONDS (default 600) under load
+soak: $(BIN)
+	@EXFS_BIN=$(abspath $(BIN)) ./tests/soak/soak.sh
 
 # libFuzzer on the pure modules, FUZZ_SECONDS per target (default 30)
 fuzz:
