@@ -51,7 +51,7 @@ jwt(long long exp)
 	}
 	if (bits > 0)
 		out[o++] = a[(acc << (6 - bits)) & 63];
-	strcpy(out + o, ".c2ln");
+	memcpy(out + o, ".c2ln", sizeof(".c2ln"));
 	return out;
 }
 
