@@ -2,6 +2,7 @@
  * conf: no state; every call reads the environment or the file afresh.
  */
 #include "conf.h"
+#include "http.h"
 #include "model.h"
 
 #include <errno.h>
@@ -9,6 +10,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+int
+conf_auth(const char *auth_url, struct conf_auth *a, char **err)
+{
+	const char *dom = getenv("EXLS_AUTH0_DOMAIN");
+
+	*err = NULL;
+	a->client_id = getenv("EXLS_AUTH0_CLIENT_ID");
+	if (!a->client_id || !*a->client_id)
+		a->client_id = CONF_AUTH0_CLIENT_ID;
+	a->audience = getenv("EXLS_AUTH0_AUDIENCE");
+	if (!a->audience || !*a->audience)
+		a->audience = CONF_AUTH0_AUDIENCE;
+	a->scope = CONF_AUTH0_SCOPE;
+	if (!dom || !*dom)
+		dom = CONF_AUTH0_DOMAIN;
+	a->url = auth_url ? strdup(auth_url) : model_asprintf("https://%s", dom);
+	if (!a->url) {
+		*err = strdup("out of memory");
+		return -ENOMEM;
+	}
+	if (!http_url_allowed(a->url)) {
+		*err = strdup("auth_url must be https:// (plain http:// only to a loopback host)");
+		conf_auth_free(a);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void
+conf_auth_free(struct conf_auth *a)
+{
+	free(a->url);
+	a->url = NULL;
+}
 
 char *
 conf_cli_config_path(void)

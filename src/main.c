@@ -7,8 +7,7 @@
 #include "conf.h"
 #include "cred.h"
 #include "fs.h"
-#include "jwt.h"
-#include "keyring.h"
+#include "login.h"
 #include "oauth.h"
 #include "store.h"
 #include <fuse_lowlevel.h>
@@ -21,7 +20,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
-#include <time.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,60 +178,19 @@ main_scrub_env(const char *name)
 	unsetenv(name);
 }
 
-/* The login service's settings, as the official CLI takes them. */
-struct main_auth {
-	char *url;		/* allocated */
-	const char *client_id, *audience;
-};
+static volatile sig_atomic_t main_stop;	/* set by SIGINT/SIGTERM during login */
 
-static int
-main_auth_cfg(const char *auth_url, struct main_auth *a)
+static void
+main_on_signal(int sig)
 {
-	const char *dom = getenv("EXLS_AUTH0_DOMAIN");
-
-	a->client_id = getenv("EXLS_AUTH0_CLIENT_ID");
-	if (!a->client_id || !*a->client_id)
-		a->client_id = CONF_AUTH0_CLIENT_ID;
-	a->audience = getenv("EXLS_AUTH0_AUDIENCE");
-	if (!a->audience || !*a->audience)
-		a->audience = CONF_AUTH0_AUDIENCE;
-	if (!dom || !*dom)
-		dom = CONF_AUTH0_DOMAIN;
-	a->url = auth_url ? strdup(auth_url) : model_asprintf("https://%s", dom);
-	if (!a->url)
-		return -ENOMEM;
-	if (!http_url_allowed(a->url)) {
-		fprintf(stderr, "exalsiusfs: auth_url must be https:// (plain http:// only to a loopback host)\n");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* An anonymous client for the login service. */
-static struct http *
-main_auth_http(const char *url, long timeout_ms, int retries)
-{
-	struct http_cfg hc = { 0 };
-	struct http *h;
-	char *err = NULL;
-
-	hc.base_url = url;
-	hc.anonymous = 1;
-	hc.timeout_ms = timeout_ms;
-	hc.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
-	hc.retries = retries;
-	hc.max_body = 1024 * 1024;
-	h = http_new(&hc, &err);
-	if (!h)
-		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
-	free(err);
-	return h;
+	(void)sig;
+	main_stop = 1;
 }
 
 /* The token source (see cred.h); the environment's token variables are
  * wiped either way. NULL with a message printed on failure. */
 static struct cred *
-main_cred(const struct options *o, struct http *auth, const struct main_auth *a)
+main_cred(const struct options *o, struct http *auth, const struct conf_auth *a)
 {
 	const char *env = getenv("EXALSIUS_TOKEN");
 	char *token = NULL, *err = NULL, *store = store_default_path();
@@ -253,7 +210,7 @@ main_cred(const struct options *o, struct http *auth, const struct main_auth *a)
 	cc.auth = auth;
 	cc.client_id = a->client_id;
 	cc.audience = a->audience;
-	cc.scope = CONF_AUTH0_SCOPE;
+	cc.scope = a->scope;
 	cc.store_path = store;
 	c = cred_new(&cc, &err);
 	if (token) {
@@ -314,190 +271,6 @@ main_api_url(const struct options *o)
 	}
 	url = strdup(DEFAULT_API_URL);
 	return url;
-}
-
-static volatile sig_atomic_t main_stop;
-
-static void
-main_on_signal(int sig)
-{
-	(void)sig;
-	main_stop = 1;
-}
-
-/* Sleep up to secs seconds; nonzero when interrupted by Ctrl-C. */
-static int
-main_nap(int secs)
-{
-	for (int i = 0; i < secs * 10 && !main_stop; i++) {
-		struct timespec ts = { 0, 100000000L };
-
-		nanosleep(&ts, NULL);
-	}
-	return main_stop;
-}
-
-/* exalsiusfs login: the device-code flow; tokens to the Secret Service
- * (where exls finds them too) or, without one, to our own 0600 file. */
-static int
-main_login(int argc, char **argv)
-{
-	struct oauth_tokens t = { 0 };
-	struct oauth_device d = { 0 };
-	struct main_auth a = { 0 };
-	struct oauth_cfg oc;
-	struct sigaction sa = { 0 };
-	const char *auth_url = NULL;
-	struct http *h = NULL;
-	struct jwt_claims cl = { 0 };
-	char *err = NULL, *store = NULL;
-	int file_only = 0, rc = 1, interval, r;
-	time_t deadline;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--file") == 0) {
-			file_only = 1;
-		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc &&
-			   strncmp(argv[i + 1], "auth_url=", 9) == 0) {
-			auth_url = argv[++i] + 9;
-		} else if (strncmp(argv[i], "-oauth_url=", 11) == 0) {
-			auth_url = argv[i] + 11;
-		} else {
-			fprintf(stderr, "usage: exalsiusfs login [-o auth_url=URL] [--file]\n");
-			return 2;
-		}
-	}
-	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	log_open(1, 0);
-	if (main_auth_cfg(auth_url, &a) < 0)
-		goto out;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		goto out;
-	h = main_auth_http(a.url, 30000, 2);
-	if (!h)
-		goto out_curl;
-	oc = (struct oauth_cfg){ a.client_id, a.audience, CONF_AUTH0_SCOPE };
-	if (oauth_device_start(h, &oc, &d, &err) < 0) {
-		fprintf(stderr, "exalsiusfs: login: %s\n", err);
-		goto out_curl;
-	}
-	sa.sa_handler = main_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	printf("To log in, open %s\nand enter the code %s\n", d.uri, d.user_code);
-	if (d.uri_complete)
-		printf("(or open %s)\n", d.uri_complete);
-	printf("Waiting for the login to be confirmed (Ctrl-C to give up)...\n");
-	fflush(stdout);
-	interval = d.interval;
-	deadline = time(NULL) + d.expires_in;
-	for (;;) {
-		if (main_nap(interval)) {
-			fprintf(stderr, "exalsiusfs: login: interrupted\n");
-			rc = 130;
-			goto out_curl;
-		}
-		free(err);
-		err = NULL;
-		r = oauth_device_poll(h, &oc, d.device_code, &t, &err);
-		if (r == 0)
-			break;
-		if (r == -EBUSY)
-			interval += 5;
-		else if (r == -ETIMEDOUT || r == -EACCES) {
-			fprintf(stderr, "exalsiusfs: login: %s\n", r == -ETIMEDOUT ?
-				"the code expired before the login was confirmed; run login again" : err);
-			goto out_curl;
-		} else if (r != -EAGAIN) {
-			log_msg(LOG_LVL_WARN, "login: %s; trying again", err);
-		}
-		if (time(NULL) >= deadline) {
-			fprintf(stderr, "exalsiusfs: login: the code expired before the login was confirmed; run login again\n");
-			goto out_curl;
-		}
-	}
-	free(err);
-	err = NULL;
-	if (!file_only && keyring_save(a.client_id, &t, &err) == 0) {
-		printf("Logged in; the tokens are in the Secret Service (exls is logged in too).\n");
-		rc = 0;
-	} else {
-		if (err)
-			printf("No Secret Service (%s).\n", err);
-		free(err);
-		err = NULL;
-		store = store_default_path();
-		if (!store) {
-			fprintf(stderr, "exalsiusfs: login: neither XDG_CONFIG_HOME nor HOME is set\n");
-			goto out_curl;
-		}
-		if (store_save(store, a.client_id, &t, &err) < 0) {
-			fprintf(stderr, "exalsiusfs: login: %s\n", err);
-			goto out_curl;
-		}
-		printf("Logged in; the tokens are in %s (mode 0600).\n", store);
-		rc = 0;
-	}
-	if (jwt_claims(t.access, &cl) == 0 && (cl.email || cl.sub))
-		printf("Account: %s%s%s\n", cl.email ? cl.email : cl.sub,
-		       cl.org ? ", organisation " : "", cl.org ? cl.org : "");
-	jwt_claims_free(&cl);
-out_curl:
-	http_free(h);
-	curl_global_cleanup();
-out:
-	oauth_tokens_free(&t);
-	oauth_device_free(&d);
-	free(a.url);
-	free(err);
-	free(store);
-	log_close();
-	return rc;
-}
-
-/* exalsiusfs logout: remove the login from the Secret Service (which logs
- * exls out too) and our own file. */
-static int
-main_logout(int argc, char **argv)
-{
-	struct main_auth a = { 0 };
-	char *err = NULL, *store = store_default_path();
-	int rc = 0, r;
-
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: exalsiusfs logout\n");
-		free(store);
-		return 2;
-	}
-	log_open(1, 0);
-	if (main_auth_cfg(NULL, &a) < 0) {
-		free(store);
-		return 1;
-	}
-	r = keyring_remove(a.client_id, &err);
-	if (r == 0)
-		printf("Removed the login from the Secret Service.\n");
-	else if (r != -EHOSTUNREACH) {
-		fprintf(stderr, "exalsiusfs: logout: %s\n", err);
-		rc = 1;
-	}
-	free(err);
-	err = NULL;
-	if (store) {
-		if (access(store, F_OK) == 0 && store_remove(store, &err) == 0)
-			printf("Removed %s.\n", store);
-		else if (err) {
-			fprintf(stderr, "exalsiusfs: logout: %s\n", err);
-			rc = 1;
-		}
-	}
-	free(err);
-	free(store);
-	free(a.url);
-	log_close();
-	return rc;
 }
 
 /* Mount and serve until unmounted; the exit status. What fuse_main does,
@@ -564,16 +337,22 @@ main(int argc, char *argv[])
 	struct fs_ctx ctx = { 0 };
 	struct vfs_cfg vc = { 0 };
 	struct http *h = NULL;
-	struct main_auth auth = { 0 };
+	struct conf_auth auth = { 0 };
 	struct http *auth_http = NULL;
 	struct cred *cred = NULL;
 	char *err = NULL, *url = NULL;
 	int rc = 1;
 
-	if (argc >= 2 && strcmp(argv[1], "login") == 0)
-		return main_login(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "login") == 0) {
+		struct sigaction sa = { 0 };
+
+		sa.sa_handler = main_on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return login_run(argc - 1, argv + 1, &main_stop);
+	}
 	if (argc >= 2 && strcmp(argv[1], "logout") == 0)
-		return main_logout(argc - 1, argv + 1);
+		return login_logout(argc - 1, argv + 1);
 	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0)
 		return 1;
 	/* one positional argument: it was the mountpoint after all */
@@ -611,15 +390,19 @@ main(int argc, char *argv[])
 		fprintf(stderr, "exalsiusfs: need cache_ttl >= 0, timeout >= 1, 0 <= retries <= 10, max_stale >= 0, wait_timeout >= 1\n");
 		goto out;
 	}
-	if (main_auth_cfg(o.auth_url, &auth) < 0)
+	if (conf_auth(o.auth_url, &auth, &err) < 0) {
+		fprintf(stderr, "exalsiusfs: %s\n", err);
 		goto out;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "exalsiusfs: libcurl failed to initialise\n");
 		goto out;
 	}
-	auth_http = main_auth_http(auth.url, (long)o.timeout * 1000, o.retries);
-	if (!auth_http)
+	auth_http = oauth_http_new(auth.url, (long)o.timeout * 1000, o.retries, &err);
+	if (!auth_http) {
+		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
 		goto cleanup;
+	}
 	cred = main_cred(&o, auth_http, &auth);
 	if (!cred)
 		goto cleanup;
@@ -670,7 +453,7 @@ cleanup:
 out:
 	cred_free(cred);
 	free(url);
-	free(auth.url);
+	conf_auth_free(&auth);
 	free(o.auth_url);
 	free(o.token_source);
 	free(err);

@@ -15,6 +15,20 @@
 
 #define OAUTH_DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
 
+struct http *
+oauth_http_new(const char *url, long timeout_ms, int retries, char **err)
+{
+	struct http_cfg hc = { 0 };
+
+	hc.base_url = url;
+	hc.anonymous = 1;
+	hc.timeout_ms = timeout_ms;
+	hc.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	hc.retries = retries;
+	hc.max_body = 1024 * 1024;
+	return http_new(&hc, err);
+}
+
 static void
 oauth_wipe(char *s)
 {

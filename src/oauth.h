@@ -32,6 +32,11 @@ struct oauth_device {
 	int expires_in;		/* seconds the code is good for */
 };
 
+/* A client for the login service at url (no Authorization header, bodies
+ * up to 1 MiB); NULL with *err on failure. Free with http_free. */
+struct http *oauth_http_new(const char *url, long timeout_ms, int retries,
+			    char **err);
+
 /* Wipe and free the strings of *t (not t itself). */
 void oauth_tokens_free(struct oauth_tokens *t);
 /* Deep copy; 0 or -ENOMEM (dst then empty). */
