@@ -550,7 +550,7 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 {
 	enum cred_step step;
 	time_t now = time(NULL);
-	int rc = 0, soft = 0;
+	int rc = 0, soft = 0, logged = 0;
 
 	*token = NULL;
 	*err = NULL;
@@ -622,10 +622,10 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 			    cred_install_locked(c, kind, &t, &ierr) < 0)
 				free(ierr);
 			oauth_tokens_free(&t);
-			if (rc == -EACCES && c->login && c->tok.access && !c->refused) {
+			if (rc == -EACCES && c->login && c->tok.access && !c->refused)
 				c->refused = 1;
-				log_msg(LOG_LVL_ERR, "access token: %s", *err ? *err : "refused");
-			}
+			else if (rc == -EACCES && c->login)
+				logged = 1;	/* said when it was first refused */
 			if (soft)
 				c->retry_at = time(NULL) + CRED_RETRY_S;
 			cred_why_locked(c, *err);
@@ -642,8 +642,10 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 		       model_asprintf("no access token (token_source %s gives none)",
 				      cred_names[c->kind]);
 	pthread_mutex_unlock(&c->mu);
-	if (rc < 0 && step != STEP_LOOK)
-		log_msg(LOG_LVL_ERR, "renewing the access token: %s", *err ? *err : strerror(-rc));
+	/* a missing login is said by whoever needed the token, not here
+	 * once a second */
+	if (rc < 0 && !logged && !(step == STEP_LOOK && rc == -ENOENT))
+		log_msg(LOG_LVL_ERR, "access token: %s", *err ? *err : strerror(-rc));
 	return rc;
 }
 
