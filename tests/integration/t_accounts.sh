@@ -43,11 +43,17 @@ acc_log() { echo "$T_DIR/exfs.log"; }
 # acc_mount [BUS] [opts...]: mount with no token in the environment, the
 # login service at the emulator; BUS "-" means no Secret Service.
 acc_mount() {
-	local bus=$1; shift
+	local bus=$1 wrap=(); shift
 	[ "$bus" = "-" ] && bus=
 	mkdir -p "$MNT"
+	if [ "${EXFS_VALGRIND:-}" ]; then
+		wrap=(valgrind --error-exitcode=99 --leak-check=full
+		      --errors-for-leak-kinds=definite --show-leak-kinds=definite
+		      --suppressions="$ROOT/tests/valgrind.supp"
+		      --log-file="$T_DIR/valgrind.%p.log")
+	fi
 	env -u EXALSIUS_TOKEN -u ACCESS_TOKEN ${bus:+DBUS_SESSION_BUS_ADDRESS=$bus} \
-		"$EXFS_BIN" -f -o "auth_url=$EMU_URL" "$@" "$MNT" >>"$T_DIR/exfs.log" 2>&1 &
+		"${wrap[@]}" "$EXFS_BIN" -f -o "auth_url=$EMU_URL" "$@" "$MNT" >>"$T_DIR/exfs.log" 2>&1 &
 	EXFS_PID=$!
 	for _ in $(seq 300); do
 		grep -qs " $MNT fuse" /proc/mounts && return 0
