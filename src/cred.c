@@ -493,13 +493,19 @@ cred_refreshable(const struct cred *c)
 }
 
 const char *
-cred_source_name(const struct cred *c)
+cred_source_name(struct cred *c)
 {
-	return cred_names[c->kind];
+	enum cred_kind k;
+
+	pthread_mutex_lock(&c->mu);
+	k = c->kind;
+	pthread_mutex_unlock(&c->mu);
+	return cred_names[k];
 }
 
 /* What, if anything, must happen before a token can be handed out; mu
- * held. *wait when the caller must wait for a running renewal. */
+ * held, no renewal running. *soft when the token still works (a failure
+ * of this renewal must not fail the caller). */
 static enum cred_step
 cred_next_locked(struct cred *c, const char *rejected, time_t now, int *soft)
 {

@@ -60,6 +60,6 @@ int cred_clean(char *t);
 int cred_describe(struct cred *c, char **out);
 
 /* The name of a source as cfg.pin spells it; NULL when unknown. */
-const char *cred_source_name(const struct cred *c);
+const char *cred_source_name(struct cred *c);
 
 #endif
