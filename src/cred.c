@@ -35,7 +35,7 @@
 #define CRED_CMD_MARGIN_S 60	/* the helper runs this long before a JWT's exp */
 #define CRED_LOGIN_MARGIN_S 300	/* a login is renewed this long before it expires, */
 				/* at most a quarter of its lifetime */
-#define CRED_RETRY_S 10		/* after a failed early renewal */
+#define CRED_RETRY_S 10		/* no renewal this long after one failed without an answer */
 #define CRED_LOOK_S 1		/* a missing login is looked for at most this often */
 
 enum cred_kind { CRED_NONE, CRED_CMD, CRED_FILE, CRED_ENV, CRED_KEYRING, CRED_STORE };
@@ -73,7 +73,7 @@ struct cred {
 	int refused;		/* the login service refused the refresh token */
 	char *why;		/* the last failure, for the log and .account */
 	time_t looked;		/* last look for a login */
-	time_t retry_at;	/* no early renewal before this */
+	time_t retry_at;	/* no renewal before this (the service did not answer) */
 	struct stat st;		/* the token file as last read */
 	time_t checked;		/* last stat of the token file */
 	time_t ran;		/* last run of the command */
@@ -334,13 +334,15 @@ enum cred_step { STEP_NONE, STEP_CMD, STEP_LOOK, STEP_RENEW };
  * may have renewed it, or the user logged in anew), adopt what is there if
  * it differs from `cur` and has not expired, else use its refresh token.
  * 0 with *out and *kind, or -errno with *err; -EACCES means log in again,
- * and then *out may hold the refused login (to remember it). */
+ * and then *out may hold the refused login (to remember it); -EAGAIN when
+ * the service would have to be asked but may not be yet (!may_ask). */
 static int
 cred_renew(struct cred *c, const char *cur, const char *cur_refresh, int look_only,
-	   struct oauth_tokens *out, enum cred_kind *kind, char **err)
+	   int may_ask, struct oauth_tokens *out, enum cred_kind *kind, char **err)
 {
 	struct oauth_cfg oc = { c->client_id, c->audience, c->scope };
 	struct oauth_tokens t, fresh;
+	struct jwt_claims cl;
 	time_t now = time(NULL);
 	int rc;
 
@@ -348,6 +350,11 @@ cred_renew(struct cred *c, const char *cur, const char *cur_refresh, int look_on
 	rc = cred_load_login(c, &t, kind, err);
 	if (rc < 0)
 		return rc;
+	if (t.access && jwt_claims(t.access, &cl) == 0) {
+		if (cl.exp)
+			t.expiry = cl.exp;	/* the token knows best */
+		jwt_claims_free(&cl);
+	}
 	if (t.access && (!cur || strcmp(cur, t.access) != 0) &&
 	    (t.expiry == 0 || t.expiry > now)) {
 		*out = t;	/* a new login, or renewed by the other client */
@@ -366,6 +373,11 @@ cred_renew(struct cred *c, const char *cur, const char *cur_refresh, int look_on
 		*err = strdup("the login has expired and holds no refresh token: log in again "
 			      "(exls login or exalsiusfs login)");
 		return -EACCES;
+	}
+	if (!may_ask) {
+		oauth_tokens_free(&t);
+		*err = strdup("the login service did not answer; trying again in a few seconds");
+		return -EAGAIN;
 	}
 	rc = oauth_refresh(c->auth, &oc, t.refresh, &fresh, err);
 	if (rc < 0) {
@@ -530,7 +542,9 @@ cred_next_locked(struct cred *c, const char *rejected, time_t now, int *soft)
 		return STEP_NONE;
 	if (!cur || c->refused)
 		return now - c->looked >= CRED_LOOK_S || same ? STEP_LOOK : STEP_NONE;
-	if (same || (exp && now >= exp))
+	/* after a renewal failed without an answer (the login service down),
+	 * requests fail at once for a while instead of each waiting for it */
+	if ((same || (exp && now >= exp)) && now >= c->retry_at)
 		return STEP_RENEW;
 	if (exp && now >= exp - cred_margin(exp, c->iat, CRED_LOGIN_MARGIN_S) &&
 	    now >= c->retry_at) {
@@ -598,7 +612,8 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 			t.access = out;
 			kind = CRED_CMD;
 		} else {
-			rc = cred_renew(c, cur, cur_refresh, step == STEP_LOOK, &t, &kind, err);
+			rc = cred_renew(c, cur, cur_refresh, step == STEP_LOOK,
+					now >= c->retry_at, &t, &kind, err);
 		}
 		cred_wipe(cur);
 		cred_wipe(cur_refresh);
@@ -632,7 +647,7 @@ cred_get(struct cred *c, const char *rejected, char **token, char **err)
 				c->refused = 1;
 			else if (rc == -EACCES && c->login)
 				logged = 1;	/* said when it was first refused */
-			if (soft)
+			if (rc != -EACCES && rc != -EAGAIN && rc != -ENOENT)
 				c->retry_at = time(NULL) + CRED_RETRY_S;
 			cred_why_locked(c, *err);
 		}

@@ -4,7 +4,8 @@
  * refusals, the helper command re-run after a 401 right after start-up
  * but at most every 5 s after that, a stale 401 (a token already
  * replaced) answered without a re-run, a storm of 401s from many threads
- * sharing one run, the login file picked up when it appears, and
+ * sharing one run, the login file picked up when it appears, a login
+ * service that does not answer asked once, not by every request, and
  * .account's text (claims shown, the token never).
  */
 #include <stdarg.h>
@@ -14,8 +15,14 @@
 #include <cmocka.h>
 
 #include "cred.h"
+#include "oauth.h"
+#include "http.h"
 #include "store.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -249,6 +256,60 @@ test_store_login(void **state)
 	oauth_tokens_free(&t);
 }
 
+/* An expired login whose renewal meets a service that never answers:
+ * the first request waits for it, the next ones within 10 s do not ask. */
+static void
+test_renew_backoff(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct oauth_tokens t = { 0 };
+	struct cred_cfg cc = { 0 };
+	socklen_t sl = sizeof(sa);
+	char path[256], url[64], *err = NULL, *tok = NULL;
+	struct http *auth;
+	struct cred *c;
+	int lfd, n = 0, fd;
+
+	(void)state;
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	getsockname(lfd, (struct sockaddr *)&sa, &sl);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	auth = oauth_http_new(url, 300, 0, &err);
+	assert_non_null(auth);
+	snprintf(path, sizeof(path), "%s/backoff/login.json", dir);
+	t.access = jwt(time(NULL) - 10);
+	t.refresh = strdup("refresh-x");
+	assert_int_equal(store_save(path, "cid", &t, &err), 0);
+	cc.client_id = "cid";
+	cc.store_path = path;
+	cc.no_keyring = 1;
+	cc.auth = auth;
+	c = cred_new(&cc, &err);
+	assert_non_null(c);
+	for (int i = 0; i < 3; i++) {
+		cred_get(c, NULL, &tok, &err);
+		assert_null(tok);	/* expired: not handed out */
+		assert_non_null(err);
+		free(err);
+		err = NULL;
+		sleep(1);		/* past the once-a-second look */
+	}
+	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+		n++;
+		close(fd);
+	}
+	assert_int_equal(n, 1);
+	cred_free(c);
+	http_free(auth);
+	curl_global_cleanup();
+	close(lfd);
+	oauth_tokens_free(&t);
+}
+
 static int
 group_setup(void **state)
 {
@@ -275,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_cmd_rerun),
 		cmocka_unit_test(test_cmd_storm),
 		cmocka_unit_test(test_store_login),
+		cmocka_unit_test(test_renew_backoff),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
