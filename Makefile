@@ -10,7 +10,8 @@
 #   make fuzz       libFuzzer on the JSON model, spec checks and names
 #   make analyze    cppcheck over src/
 #   make format-check  clang-format --dry-run --Werror over FORMAT_FILES
-#   make layers     fail on a circle of calls among the modules
+#   make layers     fail on a circle of calls among the filesystem's modules
+#   make soak       10 minutes of 20-second tokens renewed under load (not in CI)
 #   make bench      the benchmark (BENCH_ARGS=--large for N = 100,000)
 #   make install    binary, man page and systemd user unit (PREFIX, DESTDIR)
 #
@@ -20,7 +21,7 @@ VERSION   := 0.1.0
 BUILD     ?= build
 SAN       ?=
 CC        ?= cc
-PKGS      := fuse3 libcurl jansson
+PKGS      := fuse3 libcurl jansson libsecret-1 yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -45,7 +46,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check check-all check-unit check-contract check-integration asan ubsan \
-	tsan stress fuzz bench valgrind demo deps analyze format format-check layers clean install uninstall
+	tsan stress fuzz soak bench valgrind demo deps analyze format format-check layers clean install uninstall
 
 all: $(BIN)
 
@@ -93,6 +94,10 @@ stress:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=address,undefined build/asan/exalsiusfs
 	@EXFS_BIN=$(abspath build/asan/exalsiusfs) ./tests/stress/stress.sh
 
+# tokens that expire every 20 s for SOAK_SECONDS (default 600) under load
+soak: $(BIN)
+	@EXFS_BIN=$(abspath $(BIN)) ./tests/soak/soak.sh
+
 # libFuzzer on the pure modules, FUZZ_SECONDS per target (default 30)
 fuzz:
 	@./tests/fuzz/run.sh
@@ -139,9 +144,11 @@ FORMAT_FILES := src/htab.c src/rfc3339.c src/utf8.c src/vfs_list.c src/vfs_rende
 	src/fs.c src/fs.h src/inode.c src/inode.h src/vfs_wait.c src/vfs_state.c \
 	tests/unit/test_inode.c
 
-# no circle of calls among the modules (scripts/callgraph.sh)
+# no circle of calls among the filesystem's modules (scripts/callgraph.sh)
+LAYERS := fs|inode|vfs|vfs_.*|cache|snap|path|htab
 layers: $(BIN)
-	@./scripts/callgraph.sh $(BUILD) >/dev/null || ./scripts/callgraph.sh $(BUILD)
+	@./scripts/callgraph.sh $(BUILD) '$(LAYERS)' >/dev/null || \
+		./scripts/callgraph.sh $(BUILD) '$(LAYERS)'
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)

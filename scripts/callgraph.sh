@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# scripts/callgraph.sh [BUILD]: which module calls into which, from the
+# scripts/callgraph.sh [BUILD [REGEX]]: which module calls into which, from the
 # object files (a symbol one .o leaves undefined and another defines), and
-# the circles among them; exits 1 when there is one. Run after make;
-# BUILD defaults to build.
+# the circles among them; exits 1 when there is one among the modules
+# whose names match REGEX (default: all). Run after make; BUILD defaults
+# to build.
 set -u
 B=${1:-build}/obj
+ONLY=${2:-.*}
 cd "$(dirname "$0")/.." || exit 2
 [ -d "$B" ] || { echo "no $B: run make first" >&2; exit 2; }
 declare -A def
@@ -21,7 +23,8 @@ edges=$(for o in "$B"/*.o; do
 done | sort -u)
 echo "# calls (caller -> callee module)"
 awk '{ a[$1] = a[$1] " " $2 } END { for (k in a) print k " ->" a[k] }' <<<"$edges" | sort
-echo "# circles (tsort reports the modules on each)"
+echo "# circles among modules matching /$ONLY/ (tsort reports the modules on each)"
+edges=$(awk -v re="^($ONLY)\$" '$1 ~ re && $2 ~ re' <<<"$edges")
 if tsort <<<"$edges" >/dev/null 2>&1; then
 	echo "none"
 	exit 0

@@ -7,6 +7,14 @@ service, plus an unauthenticated admin API under /_emulator/ that lets tests
 count requests, inject faults (errors, latency, broken or lost responses),
 feed hostile raw data, rotate the token and change settings at run time.
 
+It is also an Auth0-like login service at the root: POST /oauth/device/code
+and POST /oauth/token (device_code and refresh_token grants, refresh tokens
+rotated: a used one is refused). Access tokens are HS256 JWTs with exp, sub,
+email and org claims; the API accepts them until they expire (then 401) as
+well as the fixed token. /_emulator/auth steers the device flow (approve,
+deny, expire, slow_down), token lifetimes, revocation (of refresh tokens,
+or of every access token issued so far) and refresh latency.
+
 Python 3 standard library only. Listens on 127.0.0.1 only; never contacts
 any other address (the 203.0.113.x addresses in the data are documentation
 addresses, i.e. plain strings).
@@ -15,7 +23,9 @@ addresses, i.e. plain strings).
 """
 
 import argparse
+import base64
 import datetime as dt
+import hashlib
 import hmac
 import http.server
 import json
@@ -32,7 +42,7 @@ import zlib
 from http import HTTPStatus
 from urllib.parse import parse_qs, unquote, urlsplit
 
-API_PREFIX = "/v1"
+API_PREFIX = "/v1"            # --base-path changes it ("" serves the bare paths)
 ADMIN_PREFIX = "/_emulator/"
 DEFAULT_TOKEN = "emulator-token"
 MAX_BODY = 1 << 20            # larger request bodies are refused with 400
@@ -616,6 +626,197 @@ def route(method, path):
     return None, None
 
 
+# ---------------------------------------------------------------- auth
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Auth:
+    """The login service: device codes, token grants, rotation. Every access
+    holds self.lock."""
+
+    DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+    KEY = b"emulator-signing-key"
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.token_ttl = 3600
+        self.interval = 1
+        self.device_ttl = 600
+        self.refresh_delay = 0.0
+        self.auto_approve = False
+        self.devices = {}       # device_code -> dict(state, user_code, client_id, expires, last)
+        self.refresh = {}       # refresh token -> dict(client_id, used, revoked)
+        self.revoked_jti = set()   # access tokens refused before their exp
+        self.issued_jti = []
+        self.secrets = []       # every token and device code handed out (canary tests)
+        self.seq = 0
+        self.counts = dict.fromkeys(("device_code", "device_poll", "refresh",
+                                     "refresh_refused", "issued", "api_expired"), 0)
+        self.user = {"sub": "auth0|emulator-user", "email": "dev@example.com",
+                     "org_id": "org_emulator", "org_name": "Emulator Org"}
+
+    def _jwt(self, claims):
+        head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        body = b64url(json.dumps(claims, separators=(",", ":")).encode())
+        sig = hmac.new(self.KEY, (head + "." + body).encode(), hashlib.sha256).digest()
+        return head + "." + body + "." + b64url(sig)
+
+    def verify(self, token):
+        """The claims of a JWT this service issued, or None; ("expired", claims)
+        for one past its exp."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            return None
+        sig = hmac.new(self.KEY, (parts[0] + "." + parts[1]).encode(), hashlib.sha256).digest()
+        try:
+            if not hmac.compare_digest(b64url_decode(parts[2]), sig):
+                return None
+            claims = json.loads(b64url_decode(parts[1]))
+        except (ValueError, TypeError):
+            return None
+        if not isinstance(claims, dict) or claims.get("token_use") != "access":
+            return None
+        with self.lock:
+            if claims.get("jti") in self.revoked_jti:
+                return None
+        return claims
+
+    def _issue_locked(self, client_id, ttl=None):
+        self.seq += 1
+        now = int(time.time())
+        ttl = self.token_ttl if ttl is None else ttl
+        base = dict(self.user, iss="https://emulator.invalid/", iat=now, exp=now + ttl,
+                    jti="%d-%s" % (self.seq, uuid.uuid4().hex[:8]))
+        self.issued_jti.append(base["jti"])
+        access = self._jwt(dict(base, aud="https://api.exalsius.ai", token_use="access",
+                                scope="openid profile email offline_access"))
+        idt = self._jwt(dict(base, aud=client_id, token_use="id", name="Emulator User"))
+        rt = "rt-%d-%s" % (self.seq, uuid.uuid4().hex)
+        self.refresh[rt] = {"client_id": client_id, "used": False, "revoked": False}
+        self.secrets.extend((access, idt, rt))
+        self.counts["issued"] += 1
+        return {"access_token": access, "id_token": idt, "refresh_token": rt,
+                "token_type": "Bearer", "expires_in": ttl,
+                "scope": "openid profile email offline_access"}
+
+    def device_code(self, form):
+        client_id = form.get("client_id", "")
+        if not client_id:
+            return 400, {"error": "invalid_request", "error_description": "client_id missing"}
+        with self.lock:
+            self.counts["device_code"] += 1
+            self.seq += 1
+            code = "dc-%d-%s" % (self.seq, uuid.uuid4().hex)
+            self.secrets.append(code)
+            user = "%04X-%04X" % (random.randrange(65536), random.randrange(65536))
+            self.devices[code] = {"state": "approved" if self.auto_approve else "pending",
+                                  "user_code": user, "client_id": client_id,
+                                  "expires": time.time() + self.device_ttl, "slow": False}
+            return 200, {"device_code": code, "user_code": user,
+                         "verification_uri": "https://emulator.invalid/activate",
+                         "verification_uri_complete":
+                             "https://emulator.invalid/activate?user_code=" + user,
+                         "expires_in": self.device_ttl, "interval": self.interval}
+
+    def token(self, form):
+        grant = form.get("grant_type", "")
+        client_id = form.get("client_id", "")
+        if grant == self.DEVICE_GRANT:
+            with self.lock:
+                self.counts["device_poll"] += 1
+                d = self.devices.get(form.get("device_code", ""))
+                if d is None or d["client_id"] != client_id:
+                    return 403, {"error": "invalid_grant", "error_description": "Invalid device code."}
+                if d["state"] == "expired" or time.time() > d["expires"]:
+                    return 403, {"error": "expired_token", "error_description": "Device code expired."}
+                if d["slow"]:
+                    d["slow"] = False
+                    return 429, {"error": "slow_down", "error_description": "Slow down."}
+                if d["state"] == "denied":
+                    return 403, {"error": "access_denied", "error_description": "User refused."}
+                if d["state"] == "pending":
+                    return 403, {"error": "authorization_pending",
+                                 "error_description": "User has yet to authorize device code."}
+                if d["state"] == "used":
+                    return 403, {"error": "invalid_grant", "error_description": "Device code used."}
+                d["state"] = "used"
+                return 200, self._issue_locked(client_id)
+        if grant == "refresh_token":
+            with self.lock:
+                delay = self.refresh_delay
+            if delay:
+                time.sleep(delay)
+            with self.lock:
+                self.counts["refresh"] += 1
+                rt = self.refresh.get(form.get("refresh_token", ""))
+                if rt is None or rt["used"] or rt["revoked"] or rt["client_id"] != client_id:
+                    self.counts["refresh_refused"] += 1
+                    return 403, {"error": "invalid_grant",
+                                 "error_description": "Unknown or invalid refresh token."}
+                rt["used"] = True
+                return 200, self._issue_locked(client_id)
+        return 400, {"error": "unsupported_grant_type", "error_description": "Unsupported grant"}
+
+    def admin(self, obj):
+        """POST /_emulator/auth: change settings or steer device codes."""
+        known = {"token_ttl", "interval", "device_ttl", "refresh_delay", "auto_approve",
+                 "device", "revoke_refresh", "revoke_access"}
+        extra = sorted(set(obj) - known)
+        if extra:
+            raise bad("Unknown auth setting(s): " + ", ".join(extra))
+        with self.lock:
+            for k in ("token_ttl", "interval", "device_ttl"):
+                if k in obj:
+                    if isinstance(obj[k], bool) or not isinstance(obj[k], int) or obj[k] < 0:
+                        raise bad("Field %r must be a non-negative integer" % k)
+                    setattr(self, k, obj[k])
+            if "refresh_delay" in obj:
+                self.refresh_delay = float(obj["refresh_delay"])
+            if "auto_approve" in obj:
+                self.auto_approve = bool(obj["auto_approve"])
+            act = obj.get("device")
+            if act is not None:
+                if act not in ("approve", "deny", "expire", "slow_down", "pending"):
+                    raise bad("Field 'device' must be approve, deny, expire, slow_down or pending")
+                for d in self.devices.values():
+                    if d["state"] in ("pending", "approved", "denied"):
+                        if act == "slow_down":
+                            d["slow"] = True
+                        else:
+                            d["state"] = {"approve": "approved", "deny": "denied",
+                                          "expire": "expired", "pending": "pending"}[act]
+            if obj.get("revoke_access"):
+                self.revoked_jti.update(self.issued_jti)
+            if obj.get("revoke_refresh"):
+                for rt in self.refresh.values():
+                    rt["revoked"] = True
+            return self.state_locked()
+
+    def state_locked(self):
+        return {"counts": dict(self.counts), "token_ttl": self.token_ttl,
+                "interval": self.interval, "device_ttl": self.device_ttl,
+                "refresh_delay": self.refresh_delay, "auto_approve": self.auto_approve,
+                "pending": [d["user_code"] for d in self.devices.values()
+                            if d["state"] == "pending"],
+                "live_refresh_tokens": sum(1 for r in self.refresh.values()
+                                           if not r["used"] and not r["revoked"])}
+
+    def mint(self, obj):
+        """POST /_emulator/auth/mint: a login as the device flow would give."""
+        ttl = obj.get("ttl")
+        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int)):
+            raise bad("Field 'ttl' must be an integer (may be negative: already expired)")
+        with self.lock:
+            return self._issue_locked(obj.get("client_id") or "kSbRc9MOnuMKMVLzhZYBo3xkTtk2KK7B", ttl)
+
+
 # ---------------------------------------------------------------- API logic
 
 
@@ -888,8 +1089,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _authorized(self):
         scheme, _, tok = self.headers.get("Authorization", "").strip().partition(" ")
         want = self.store.token.encode("utf-8")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            tok.strip().encode("utf-8", "surrogateescape"), want)
+        if scheme.lower() != "bearer":
+            return False
+        tok = tok.strip()
+        if hmac.compare_digest(tok.encode("utf-8", "surrogateescape"), want):
+            return True
+        claims = self.server.auth.verify(tok)
+        if claims is None:
+            return False
+        if claims.get("exp", 0) <= time.time():
+            with self.server.auth.lock:
+                self.server.auth.counts["api_expired"] += 1
+            self._note += " token=expired"
+            return False
+        return True
 
     # -- dispatch
     def _handle(self):
@@ -901,6 +1114,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             instance = split.path or "/"
             if instance.startswith(ADMIN_PREFIX):
                 self._handle_admin(instance)
+            elif instance in ("/oauth/device/code", "/oauth/token"):
+                self._handle_oauth(instance)
             else:
                 self._handle_api(instance, split.query)
         except (ConnectionError, TimeoutError):
@@ -987,6 +1202,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return (e.status, problem_body(e.status, e.title, e.detail, path),
                     "application/problem+json", e.headers)
 
+    # -- the login service (form-encoded requests, JSON answers)
+    def _handle_oauth(self, path):
+        body, body_err = self._read_body()
+        if self.command != "POST":
+            return self._send_json(405, {"error": "invalid_request",
+                                         "error_description": "POST only"})
+        if body_err:
+            return self._send_json(400, {"error": "invalid_request",
+                                         "error_description": body_err.detail})
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return self._send_json(400, {"error": "invalid_request",
+                                         "error_description": "form-encoded body expected"})
+        try:
+            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"),
+                                                 keep_blank_values=True).items()}
+        except UnicodeDecodeError:
+            form = {}
+        auth = self.server.auth
+        if path == "/oauth/device/code":
+            status, out = auth.device_code(form)
+        else:
+            status, out = auth.token(form)
+        if status == 200:
+            self._note += " grant=%s" % form.get("grant_type", "device_code")
+        else:
+            self._note += " error=%s" % out.get("error")
+        self._send_json(status, out)
+
     # -- admin API (no auth)
     def _handle_admin(self, path):
         body, body_err = self._read_body()
@@ -994,6 +1238,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             if body_err:
                 raise body_err
+            if name == "auth" and m in ("GET", "POST"):
+                obj = parse_json(body) if m == "POST" else {}
+                if not isinstance(obj, dict):
+                    raise bad("Body must be a JSON object")
+                if m == "POST":
+                    return self._send_json(200, self.server.auth.admin(obj))
+                with self.server.auth.lock:
+                    return self._send_json(200, self.server.auth.state_locked())
+            if (m, name) == ("GET", "auth/secrets"):
+                with self.server.auth.lock:
+                    return self._send_json(200, {"secrets": list(self.server.auth.secrets)})
+            if (m, name) == ("POST", "auth/mint"):
+                obj = parse_json(body) if body else {}
+                if not isinstance(obj, dict):
+                    raise bad("Body must be a JSON object")
+                return self._send_json(200, self.server.auth.mint(obj))
             if (m, name) == ("GET", "health"):
                 return self._send_json(200, {"ok": True})
             if (m, name) == ("GET", "counts"):
@@ -1125,6 +1385,10 @@ def parse_args(argv):
     p.add_argument("--pending-delay", type=float, default=2.0, metavar="SECONDS",
                    help="how long created workspaces stay PENDING (default 2.0)")
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    p.add_argument("--base-path", default="/v1", choices=("/v1", ""),
+                   help='serve the API under /v1 (default) or at the bare root ("")')
+    p.add_argument("--token-ttl", type=int, default=3600, metavar="SECONDS",
+                   help="lifetime of access tokens the login service issues (default 3600)")
     args = p.parse_args(argv)
     if args.seed < 0 or args.pending_delay < 0 or not 0 <= args.port <= 65535:
         p.error("--seed, --pending-delay and --port must not be negative")
@@ -1132,7 +1396,9 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    global API_PREFIX
     args = parse_args(argv)
+    API_PREFIX = args.base_path
     token = os.environ.get("EXALSIUS_TOKEN") or DEFAULT_TOKEN
     store = Store(token, args.pending_delay, args.quiet)
 
@@ -1148,10 +1414,14 @@ def main(argv=None):
 
     server = Server(("127.0.0.1", args.port), Handler)
     server.store, server.seed, server.start_token = store, seed, token
+    server.auth = Auth()
+    server.auth.token_ttl = args.token_ttl
     port = server.server_address[1]
 
     def stop(signum, frame):
-        raise _Shutdown()
+        # raising here could land inside socketserver's own request
+        # handling, which swallows it: ask the loop to end instead
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

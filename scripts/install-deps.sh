@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev \
 libjansson-dev libcmocka-dev python3 jq curl valgrind clang libclang-rt-dev procps \
-nano tmux vim-tiny bsdextrautils man-db cppcheck clang-format"
+nano tmux vim-tiny bsdextrautils man-db cppcheck clang-format \
+libsecret-1-dev libyaml-dev dbus gnome-keyring python3-keyring"
 [ "${EXALSIUSFS_EXTRA_PKGS:-}" ] && PKGS="$PKGS $EXALSIUSFS_EXTRA_PKGS"
 
 missing=""

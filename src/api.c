@@ -114,6 +114,53 @@ api_ws_path(char path[API_PATH_MAX], const char *id, const char *suffix,
 	return 0;
 }
 
+/* The same host with /v1 removed, or added: the published spec and the
+ * official CLI disagree on the base path. Allocated. */
+static char *
+api_other_base(const char *base)
+{
+	size_t n = strlen(base);
+
+	if (n >= 3 && strcmp(base + n - 3, "/v1") == 0)
+		return model_asprintf("%.*s", (int)(n - 3), base);
+	return model_asprintf("%s/v1", base);
+}
+
+/* The first listing answered 404: try the other base path once, keep the
+ * one that answers. Returns the listing's result; *err names both URLs
+ * when neither answers. */
+static int
+api_list_fallback(struct http *h, const char *path, struct http_resp *resp,
+		  char **err)
+{
+	char *old = http_base_url(h), *alt = old ? api_other_base(old) : NULL;
+	char *err2 = NULL;
+	int rc;
+
+	if (!old || !alt || http_set_base_url(h, alt) < 0) {
+		free(old);
+		free(alt);
+		return -ENOENT;
+	}
+	rc = api_call(h, API_LIST, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT,
+		      resp, &err2);
+	if (rc == 0) {
+		log_msg(LOG_LVL_WARN, "the API answered 404 at %s; using %s", old, alt);
+		free(*err);
+		*err = NULL;
+	} else {
+		http_set_base_url(h, old);
+		free(*err);
+		*err = model_asprintf("no workspace listing at %s%s nor at %s%s (%s); check api_url",
+				      old, path, alt, path, err2 ? err2 : "failed");
+		rc = -ENOENT;
+	}
+	free(err2);
+	free(old);
+	free(alt);
+	return rc;
+}
+
 int
 api_list(struct http *h, const char *cluster, struct ws ***v, size_t *n,
 	 char **err)
@@ -130,8 +177,13 @@ api_list(struct http *h, const char *cluster, struct ws ***v, size_t *n,
 		snprintf(path, sizeof(path), "/workspaces");
 	rc = api_call(h, API_LIST, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT,
 		      &resp, err);
+	if (rc == -ENOENT && !http_base_settled(h)) {
+		rc = api_list_fallback(h, path, &resp, err);
+		http_base_settle(h);
+	}
 	if (rc < 0)
 		return rc;
+	http_base_settle(h);
 	rc = model_parse_list(resp.body, resp.len, v, n, err);
 	http_resp_free(&resp);
 	return rc;

@@ -21,7 +21,10 @@
 #define HTTP_POOL_MAX 16
 
 struct http {
-	char *base_url;
+	pthread_mutex_t base_mu;
+	char *base_url;		/* guarded by base_mu: may change once (the /v1 fallback) */
+	int base_settled;	/* guarded by base_mu */
+	int anonymous;
 	struct cred *cred;	/* where the token comes from */
 	int own_cred;		/* made from cfg->token, freed with the client */
 	char *cafile;
@@ -125,6 +128,8 @@ http_new(const struct http_cfg *cfg, char **err)
 		goto nomem;
 	pthread_mutex_init(&h->pool_mu, NULL);
 	pthread_mutex_init(&h->stats_mu, NULL);
+	pthread_mutex_init(&h->base_mu, NULL);
+	h->anonymous = cfg->anonymous;
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->share_mu[i], NULL);
 	h->base_url = strdup(cfg->base_url);
@@ -134,8 +139,10 @@ http_new(const struct http_cfg *cfg, char **err)
 	while (blen > 0 && h->base_url[blen - 1] == '/')
 		h->base_url[--blen] = '\0';
 	h->cred = cfg->cred;
-	if (!h->cred) {
-		h->cred = cred_new(cfg->token, NULL, NULL, err);
+	if (!h->cred && !h->anonymous) {
+		struct cred_cfg cc = { .token = cfg->token, .no_keyring = 1 };
+
+		h->cred = cred_new(&cc, err);
 		h->own_cred = 1;
 		if (!h->cred) {
 			http_free(h);
@@ -179,6 +186,7 @@ http_free(struct http *h)
 	free(h->cafile);
 	pthread_mutex_destroy(&h->stats_mu);
 	pthread_mutex_destroy(&h->pool_mu);
+	pthread_mutex_destroy(&h->base_mu);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&h->share_mu[i]);
 	free(h);
@@ -329,7 +337,7 @@ http_curl_errno(CURLcode cc, int overflow, int *unsent, int *unknown)
 /* One attempt; fills resp or returns -errno with *err. */
 static int
 http_once(struct http *h, CURL *c, const char *method, const char *url,
-	  const char *auth, const char *body, long budget_ms, int fresh,
+	  const char *auth, const char *body, const char *ctype, long budget_ms, int fresh,
 	  size_t max_body, int partial_ok, struct http_resp *resp, int *unsent,
 	  long *retry_after, char **err)
 {
@@ -344,9 +352,10 @@ http_once(struct http *h, CURL *c, const char *method, const char *url,
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json, application/problem+json");
-	hdrs = curl_slist_append(hdrs, auth);
+	if (auth)
+		hdrs = curl_slist_append(hdrs, auth);
 	if (body)
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		hdrs = curl_slist_append(hdrs, ctype);
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -471,33 +480,43 @@ http_get_stats(struct http *h, struct http_stats *out)
 
 static int
 http_do_opts(struct http *h, int slot, const char *method, const char *path,
-	     const char *body, enum http_retry retry, size_t max_body,
-	     long max_ms, int partial_ok, struct http_resp *resp, char **err);
+	     const char *body, const char *ctype, enum http_retry retry,
+	     size_t max_body, long max_ms, int partial_ok,
+	     struct http_resp *resp, char **err);
+
+#define HTTP_CT_JSON "Content-Type: application/json"
+#define HTTP_CT_FORM "Content-Type: application/x-www-form-urlencoded"
+#define HTTP_AUTH_PREFIX "Authorization: Bearer "
 
 /* The Authorization header line for the current token (allocated in
- * *auth, which may be replaced). 1 when the token changed, 0 when not,
- * -EACCES with *err when there is none. */
+ * *auth, which is replaced when the token differs from the one it holds;
+ * after a 401 that token is the one refused). 1 when the token changed,
+ * 0 when not, -EACCES with *err when there is none. */
 static int
-http_auth(struct http *h, int force, char **auth, char **err)
+http_auth(struct http *h, int refused, char **auth, char **err)
 {
+	const char *old = *auth ? *auth + strlen(HTTP_AUTH_PREFIX) : NULL;
 	char *token = NULL, *cerr = NULL;
-	int rc = cred_get(h->cred, force, &token, &cerr);
+	int changed;
 
-	free(cerr);
+	cred_get(h->cred, refused ? old : NULL, &token, &cerr);
 	if (!token) {
-		*err = strdup("no access token: set EXALSIUS_TOKEN (or ACCESS_TOKEN), -o token_file or -o token_cmd");
+		*err = cerr ? cerr : strdup("no access token: log in (exls login or exalsiusfs login), "
+					     "or set EXALSIUS_TOKEN, -o token_file or -o token_cmd");
 		return -EACCES;
 	}
-	if (rc > 0 || !*auth) {
+	free(cerr);
+	changed = !old || strcmp(old, token) != 0;
+	if (changed) {
 		secret_wipe(*auth);
-		*auth = model_asprintf("Authorization: Bearer %s", token);
+		*auth = model_asprintf(HTTP_AUTH_PREFIX "%s", token);
 	}
 	secret_wipe(token);
 	if (!*auth) {
 		*err = strdup("out of memory");
 		return -EACCES;
 	}
-	return rc > 0;
+	return changed;
 }
 
 int
@@ -505,8 +524,65 @@ http_do(struct http *h, int slot, const char *method, const char *path,
 	const char *body, enum http_retry retry, struct http_resp *resp,
 	char **err)
 {
-	return http_do_opts(h, slot, method, path, body, retry, h->max_body,
-			    h->timeout_ms, 0, resp, err);
+	return http_do_opts(h, slot, method, path, body, HTTP_CT_JSON, retry,
+			    h->max_body, h->timeout_ms, 0, resp, err);
+}
+
+int
+http_post_form(struct http *h, const char *path, const char *form,
+	       struct http_resp *resp, char **err)
+{
+	return http_do_opts(h, 0, "POST", path, form, HTTP_CT_FORM,
+			    HTTP_RETRY_UNSENT, h->max_body, h->timeout_ms, 0,
+			    resp, err);
+}
+
+int
+http_set_base_url(struct http *h, const char *url)
+{
+	char *u = strdup(url);
+	size_t n;
+
+	if (!u)
+		return -ENOMEM;
+	n = strlen(u);
+	while (n > 0 && u[n - 1] == '/')
+		u[--n] = '\0';
+	pthread_mutex_lock(&h->base_mu);
+	free(h->base_url);
+	h->base_url = u;
+	pthread_mutex_unlock(&h->base_mu);
+	return 0;
+}
+
+int
+http_base_settled(struct http *h)
+{
+	int v;
+
+	pthread_mutex_lock(&h->base_mu);
+	v = h->base_settled;
+	pthread_mutex_unlock(&h->base_mu);
+	return v;
+}
+
+void
+http_base_settle(struct http *h)
+{
+	pthread_mutex_lock(&h->base_mu);
+	h->base_settled = 1;
+	pthread_mutex_unlock(&h->base_mu);
+}
+
+char *
+http_base_url(struct http *h)
+{
+	char *u;
+
+	pthread_mutex_lock(&h->base_mu);
+	u = strdup(h->base_url);
+	pthread_mutex_unlock(&h->base_mu);
+	return u;
 }
 
 int
@@ -515,14 +591,15 @@ http_get_partial(struct http *h, int slot, const char *path, size_t max_body,
 {
 	if (max_ms > h->timeout_ms)
 		max_ms = h->timeout_ms;
-	return http_do_opts(h, slot, "GET", path, NULL, HTTP_RETRY_IDEMPOTENT,
-			    max_body, max_ms, 1, resp, err);
+	return http_do_opts(h, slot, "GET", path, NULL, NULL,
+			    HTTP_RETRY_IDEMPOTENT, max_body, max_ms, 1, resp, err);
 }
 
 static int
 http_do_opts(struct http *h, int slot, const char *method, const char *path,
-	     const char *body, enum http_retry retry, size_t max_body,
-	     long max_ms, int partial_ok, struct http_resp *resp, char **err)
+	     const char *body, const char *ctype, enum http_retry retry,
+	     size_t max_body, long max_ms, int partial_ok,
+	     struct http_resp *resp, char **err)
 {
 	long long deadline = http_now_ms() + max_ms;
 	char *url = NULL, *auth = NULL;
@@ -533,9 +610,11 @@ http_do_opts(struct http *h, int slot, const char *method, const char *path,
 	*err = NULL;
 	if (slot < 0 || slot >= HTTP_SLOTS)
 		slot = 0;
-	if (http_auth(h, 0, &auth, err) < 0)
+	if (!h->anonymous && http_auth(h, 0, &auth, err) < 0)
 		return -EACCES;
+	pthread_mutex_lock(&h->base_mu);
 	url = model_asprintf("%s%s", h->base_url, path);
+	pthread_mutex_unlock(&h->base_mu);
 	c = http_take(h);
 	if (!url || !c) {
 		rc = -ENOMEM;
@@ -553,14 +632,14 @@ http_do_opts(struct http *h, int slot, const char *method, const char *path,
 		http_resp_free(resp);
 		if (budget < 1)
 			budget = 1;
-		rc = http_once(h, c, method, url, auth, body, budget,
+		rc = http_once(h, c, method, url, auth, body, ctype, budget,
 			       retry == HTTP_RETRY_UNSENT, max_body, partial_ok,
 			       resp, &unsent, &retry_after, err);
 		http_record(h, slot, rc, resp->status, http_now_ms() - t0);
 		resp->attempts = attempt + 1;
 		unknown = resp->unknown;
 		/* a rejected token: get a fresh one once and ask again */
-		if (rc == 0 && resp->status == 401 && !reauth &&
+		if (rc == 0 && resp->status == 401 && !reauth && !h->anonymous &&
 		    cred_refreshable(h->cred)) {
 			char *cerr = NULL;
 

@@ -22,6 +22,7 @@ struct http_cfg {
 	long connect_timeout_ms;
 	int retries;		/* extra attempts for repeatable requests */
 	size_t max_body;	/* reply bodies larger than this fail (EIO) */
+	int anonymous;		/* no Authorization header (a login service) */
 };
 
 /* How a request may be repeated when its outcome is not a clean answer. */
@@ -73,6 +74,20 @@ void http_get_stats(struct http *h, struct http_stats *out);
 int http_get_partial(struct http *h, int slot, const char *path,
 		     size_t max_body, long max_ms, struct http_resp *resp,
 		     char **err);
+/* POST an application/x-www-form-urlencoded body (a login service's
+ * token endpoint); sent again only when it cannot have arrived, since a
+ * refresh token is used up by the first request that reaches the server.
+ * Returns as http_do. */
+int http_post_form(struct http *h, const char *path, const char *form,
+		   struct http_resp *resp, char **err);
+/* Replace the base URL (copied) for the requests that start from now on. */
+int http_set_base_url(struct http *h, const char *url);
+/* The base URL in use, allocated (NULL on ENOMEM). */
+char *http_base_url(struct http *h);
+/* Whether the base URL is known to answer (http_base_settle was called):
+ * until then a 404 of the first listing may try the other base path. */
+int http_base_settled(struct http *h);
+void http_base_settle(struct http *h);
 /* Free a reply's body. */
 void http_resp_free(struct http_resp *resp);
 

@@ -1,10 +1,15 @@
 /*
- * main: options, the access token, start-up and the FUSE loop. The token is
- * read from the environment or a file (never from the command line), and
- * removed from the environment once read.
+ * main: options, the access token, start-up and the FUSE loop, and the
+ * login and logout subcommands. The token is read from the environment, a
+ * file, a command or a login (never from the command line), and removed
+ * from the environment once read.
  */
+#include "conf.h"
 #include "cred.h"
 #include "fs.h"
+#include "login.h"
+#include "oauth.h"
+#include "store.h"
 #include <fuse_lowlevel.h>
 #include "http.h"
 #include "log.h"
@@ -18,6 +23,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +37,10 @@
 
 struct options {
 	char *api_url;
+	char *auth_url;
 	char *token_file;
 	char *token_cmd;
+	char *token_source;
 	char *cluster;
 	char *cafile;
 	char *num[5];		/* the numbers as given, checked by main_numbers */
@@ -70,8 +78,10 @@ enum { KEY_RO, KEY_ALLOW_OTHER, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
 static const struct fuse_opt main_opts[] = {
 	OPT("api_url=%s", api_url),
+	OPT("auth_url=%s", auth_url),
 	OPT("token_file=%s", token_file),
 	OPT("token_cmd=%s", token_cmd),
+	OPT("token_source=%s", token_source),
 	OPT("cluster=%s", cluster),
 	OPT("cafile=%s", cafile),
 	OPT("cache_ttl=%s", num[0]),
@@ -149,14 +159,21 @@ static void
 main_usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       %s login [-o auth_url=URL] [--file]\n"
+	       "       %s logout\n"
 	       "       mount -t fuse.exalsiusfs exalsiusfs MOUNTPOINT -o token_file=PATH,...\n\n"
-	       "Mount the exalsius workspace API as files.\n\n"
+	       "Mount the exalsius workspace API as files. After exls login (or\n"
+	       "exalsiusfs login) no option is needed.\n\n"
 	       "Options (several -o options may be joined with commas):\n"
-	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL or %s)\n"
+	       "    -o api_url=URL         API base URL (default $EXALSIUS_API_URL, $EXLS_BACKEND_HOST,\n"
+	       "                           backend_host in exls's config.yaml, or %s)\n"
 	       "    -o token_file=PATH     read the access token from PATH (again when it changes)\n"
 	       "    -o token_cmd=COMMAND   run COMMAND for the token (again after a 401\n"
 	       "                           and before a JWT expires); else the token is\n"
-	       "                           $EXALSIUS_TOKEN or $ACCESS_TOKEN\n"
+	       "                           $EXALSIUS_TOKEN or $ACCESS_TOKEN, else the exls\n"
+	       "                           login in the Secret Service, else exalsiusfs login's\n"
+	       "    -o token_source=NAME   use only cmd, file, env, keyring or store\n"
+	       "    -o auth_url=URL        login service (default https://$EXLS_AUTH0_DOMAIN)\n"
 	       "    -o cluster=UUID        show only this cluster's workspaces\n"
 	       "    -o cache_ttl=SECONDS   cache lifetime, 0-86400 (default 10, 0 = always ask)\n"
 	       "    -o timeout=SECONDS     per API request, retries included, 1-3600 (default 30)\n"
@@ -176,7 +193,7 @@ main_usage(const char *prog)
 	       "    -V, --version          print the version\n\n"
 	       "Unmount with: fusermount3 -u MOUNTPOINT\n"
 	       "Everything else (files, errors, fstab, systemd): man exalsiusfs\n",
-	       prog, DEFAULT_API_URL);
+	       prog, prog, prog, DEFAULT_API_URL);
 }
 
 /* Check the numeric options and store them; 0, or -1 with a message
@@ -263,13 +280,23 @@ main_scrub_env(const char *name)
 	unsetenv(name);
 }
 
-/* The token source: token_cmd, else token_file, else the environment
- * (which is wiped either way). NULL with a message printed on failure. */
+static volatile sig_atomic_t main_stop;	/* set by SIGINT/SIGTERM during login */
+
+static void
+main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+/* The token source (see cred.h); the environment's token variables are
+ * wiped either way. NULL with a message printed on failure. */
 static struct cred *
-main_cred(const struct options *o)
+main_cred(const struct options *o, struct http *auth, const struct conf_auth *a)
 {
 	const char *env = getenv("EXALSIUS_TOKEN");
-	char *token = NULL, *err = NULL, *t = NULL, *terr = NULL;
+	char *token = NULL, *err = NULL, *store = store_default_path();
+	struct cred_cfg cc = { 0 };
 	struct cred *c;
 
 	if (!env || !*env)
@@ -280,24 +307,82 @@ main_cred(const struct options *o)
 	main_scrub_env("ACCESS_TOKEN");
 	if (o->token_file && o->token_cmd) {
 		fprintf(stderr, "exalsiusfs: give token_file or token_cmd, not both\n");
-		free(token);
+		secret_wipe(token);
+		free(store);
 		return NULL;
 	}
-	c = cred_new(o->token_file || o->token_cmd ? NULL : token, o->token_file,
-		     o->token_cmd, &err);
+	cc.token = token;
+	cc.file = o->token_file;
+	cc.cmd = o->token_cmd;
+	cc.pin = o->token_source;
+	cc.auth = auth;
+	cc.client_id = a->client_id;
+	cc.audience = a->audience;
+	cc.scope = a->scope;
+	cc.store_path = store;
+	c = cred_new(&cc, &err);
 	secret_wipe(token);
+	free(store);
 	if (!c) {
 		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
 		free(err);
 		return NULL;
 	}
-	cred_get(c, 0, &t, &terr);
-	if (!t)
-		fprintf(stderr, "exalsiusfs: warning: no access token (EXALSIUS_TOKEN, ACCESS_TOKEN, "
-			"-o token_file or -o token_cmd); every API call will fail with EACCES\n");
-	secret_wipe(t);
-	free(terr);
 	return c;
+}
+
+/* At start-up: say which token the mount uses. A login is looked up now
+ * only in the foreground: the Secret Service's client must not start
+ * before the daemon forks. */
+static void
+main_cred_report(struct cred *c, int foreground)
+{
+	char *t = NULL, *err = NULL;
+
+	if (!foreground && cred_refreshable(c) && strcmp(cred_source_name(c), "none") == 0) {
+		log_msg(LOG_LVL_INFO, "access token: looked up at first use (the exls login "
+			"in the Secret Service, else exalsiusfs login's)");
+		return;
+	}
+	cred_get(c, NULL, &t, &err);
+	if (!t)
+		fprintf(stderr, "exalsiusfs: warning: no access token (%s); every API call "
+			"will fail with EACCES until you log in\n",
+			err ? err : "EXALSIUS_TOKEN, ACCESS_TOKEN, -o token_file or -o token_cmd");
+	else
+		log_msg(LOG_LVL_INFO, "access token from %s", cred_source_name(c));
+	secret_wipe(t);
+	free(err);
+}
+
+/* The API base URL: -o api_url, EXALSIUS_API_URL, the CLI's backend host,
+ * the default. Allocated. */
+static char *
+main_api_url(const struct options *o)
+{
+	const char *env = getenv("EXALSIUS_API_URL");
+	char *host = NULL, *from = NULL, *url;
+
+	if (o->api_url)
+		return strdup(o->api_url);
+	if (env && *env)
+		return strdup(env);
+	if (conf_backend_host(&host, &from) == 0) {
+		log_msg(LOG_LVL_INFO, "API host %s from %s", host, from);
+		free(from);
+		return host;
+	}
+	url = strdup(DEFAULT_API_URL);
+	return url;
+}
+
+/* The text of .account (see cred_describe). */
+static char *
+main_account(void *arg)
+{
+	char *out = NULL;
+
+	return cred_describe(arg, &out) == 0 ? out : NULL;
 }
 
 /* Mount and serve until unmounted; the exit status. A connection the
@@ -365,11 +450,22 @@ main(int argc, char *argv[])
 	struct fs_ctx ctx = { 0 };
 	struct vfs_cfg vc = { 0 };
 	struct http *h = NULL;
+	struct conf_auth auth = { 0 };
+	struct http *auth_http = NULL;
 	struct cred *cred = NULL;
-	char *err = NULL;
-	const char *url;
+	char *err = NULL, *url = NULL;
 	int rc = 1;
 
+	if (argc >= 2 && strcmp(argv[1], "login") == 0) {
+		struct sigaction sa = { 0 };
+
+		sa.sa_handler = main_on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return login_run(argc - 1, argv + 1, &main_stop);
+	}
+	if (argc >= 2 && strcmp(argv[1], "logout") == 0)
+		return login_logout(argc - 1, argv + 1);
 	fs_ctx_init(&ctx);
 	if (fuse_opt_parse(&args, &o, main_opts, main_opt_proc) < 0) {
 		fs_ctx_destroy(&ctx);
@@ -392,9 +488,9 @@ main(int argc, char *argv[])
 	setrlimit(RLIMIT_CORE, &nocore);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_open(o.foreground, o.debug);
-	url = o.api_url ? o.api_url : getenv("EXALSIUS_API_URL");
-	if (!url || !*url)
-		url = DEFAULT_API_URL;
+	url = main_api_url(&o);
+	if (!url)
+		goto out;
 	if (!http_url_allowed(url)) {
 		fprintf(stderr, "exalsiusfs: api_url must be https:// (plain http:// only to a loopback host)\n");
 		goto out;
@@ -407,14 +503,23 @@ main(int argc, char *argv[])
 		goto out;
 	if (o.mountpoint && main_check_mountpoint(o.mountpoint) != 0)
 		goto out;
-	cred = main_cred(&o);
-	if (!cred)
+	if (conf_auth(o.auth_url, &auth, &err) < 0) {
+		fprintf(stderr, "exalsiusfs: %s\n", err);
 		goto out;
-
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "exalsiusfs: libcurl failed to initialise\n");
 		goto out;
 	}
+	auth_http = oauth_http_new(auth.url, (long)o.timeout * 1000, o.retries, &err);
+	if (!auth_http) {
+		fprintf(stderr, "exalsiusfs: %s\n", err ? err : "out of memory");
+		goto cleanup;
+	}
+	cred = main_cred(&o, auth_http, &auth);
+	if (!cred)
+		goto cleanup;
+	main_cred_report(cred, o.foreground);
 	hc.base_url = url;
 	hc.cred = cred;
 	hc.cafile = o.cafile;
@@ -437,6 +542,8 @@ main(int argc, char *argv[])
 	vc.invalidate = fs_invalidate;
 	vc.invalidate_later = fs_invalidate_later;
 	vc.invalidate_arg = &ctx;
+	vc.account = main_account;
+	vc.account_arg = cred;
 	ctx.vfs = vfs_new(&vc, h);
 	if (!ctx.vfs) {
 		fprintf(stderr, "exalsiusfs: out of memory\n");
@@ -463,10 +570,17 @@ cleanup:
 	vfs_free(ctx.vfs);
 	inode_table_free(ctx.inodes);
 	http_free(h);
+	cred_free(cred);
+	cred = NULL;
+	http_free(auth_http);
 	curl_global_cleanup();
 out:
 	fs_ctx_destroy(&ctx);
 	cred_free(cred);
+	free(url);
+	conf_auth_free(&auth);
+	free(o.auth_url);
+	free(o.token_source);
 	free(err);
 	log_close();
 	fuse_opt_free_args(&args);

@@ -37,3 +37,14 @@ rfc3339_parse(const char *s, long long *us)
 	*us = 0;
 	return -1;
 }
+
+int
+rfc3339_format(long long secs, char *buf, unsigned long n)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%dT%H:%M:%S+00:00", &tm) == 0)
+		return -1;
+	return 0;
+}

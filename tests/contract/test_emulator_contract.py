@@ -13,6 +13,7 @@ beside the repository). Without it the test fails.
 
 import datetime as dt
 import http.client
+import base64
 import json
 import os
 import re
@@ -360,6 +361,62 @@ class Contract:
             check("401 %s problem+json" % name, not errs, "; ".join(errs))
         r = self.req("GET", "/v1/workspaces", headers={"Authorization": "Basic " + TOKEN})
         check("401 non-bearer scheme", r.status == 401, repr(r))
+
+    def form(self, path, fields):
+        from urllib.parse import urlencode
+        return self.req("POST", path, urlencode(fields).encode(), token=None,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def test_login_service(self):
+        """The Auth0-like service: device flow, JWT access tokens, rotation."""
+        cid = "contract-client"
+        grant = "urn:ietf:params:oauth:grant-type:device_code"
+        r = self.form("/oauth/device/code", {"client_id": cid, "scope": "openid"})
+        d = r.json()
+        check("device code answers the RFC 8628 fields", r.status == 200 and all(
+            k in d for k in ("device_code", "user_code", "verification_uri",
+                             "expires_in", "interval")), repr(r))
+        poll = {"client_id": cid, "grant_type": grant, "device_code": d["device_code"]}
+        r = self.form("/oauth/token", poll)
+        check("an unapproved code is pending", r.status == 403 and
+              r.json().get("error") == "authorization_pending", repr(r))
+        self.admin("POST", "auth", {"device": "slow_down"})
+        r = self.form("/oauth/token", poll)
+        check("slow_down once when asked", r.json().get("error") == "slow_down", repr(r))
+        self.admin("POST", "auth", {"device": "approve"})
+        r = self.form("/oauth/token", poll)
+        tok = r.json()
+        check("an approved code gives tokens", r.status == 200 and all(
+            k in tok for k in ("access_token", "refresh_token", "id_token", "expires_in")), repr(r))
+        claims = json.loads(base64.urlsafe_b64decode(
+            tok["access_token"].split(".")[1] + "=="))
+        check("the access token is a JWT with exp, sub, email, org",
+              all(k in claims for k in ("exp", "sub", "email", "org_id")), repr(claims))
+        r = self.form("/oauth/token", poll)
+        check("a device code gives tokens once", r.status == 403, repr(r))
+        r = self.req("GET", "/v1/workspaces", token=tok["access_token"])
+        check("the API accepts the issued token", r.status == 200, repr(r))
+        ref = {"client_id": cid, "grant_type": "refresh_token",
+               "refresh_token": tok["refresh_token"]}
+        r = self.form("/oauth/token", ref)
+        check("refresh gives a new refresh token", r.status == 200 and
+              r.json()["refresh_token"] != tok["refresh_token"], repr(r))
+        r = self.form("/oauth/token", ref)
+        check("a used refresh token is refused", r.status == 403 and
+              r.json().get("error") == "invalid_grant", repr(r))
+        old = self.admin("POST", "auth/mint", {"ttl": -5})
+        r = self.req("GET", "/v1/workspaces", token=old["access_token"])
+        check("an expired access token gets 401", r.status == 401, repr(r))
+        d2 = self.form("/oauth/device/code", {"client_id": cid}).json()
+        self.admin("POST", "auth", {"device": "deny"})
+        r = self.form("/oauth/token", dict(poll, device_code=d2["device_code"]))
+        check("a denied code says access_denied", r.json().get("error") == "access_denied", repr(r))
+        d3 = self.form("/oauth/device/code", {"client_id": cid}).json()
+        self.admin("POST", "auth", {"device": "expire"})
+        r = self.form("/oauth/token", dict(poll, device_code=d3["device_code"]))
+        check("an expired code says expired_token", r.json().get("error") == "expired_token", repr(r))
+        r = self.req("POST", "/oauth/token", b"{}", token=None)
+        check("a JSON body is refused", r.status == 400, repr(r))
 
     def test_list(self):
         r = self.req("GET", "/v1/workspaces")
@@ -793,6 +850,7 @@ def main():
             c = Contract(spec, port)
             items = []
             sections = [("validator", c.test_validator), ("auth", c.test_auth),
+                        ("login service", c.test_login_service),
                         ("list", lambda: items.extend(c.test_list())),
                         ("templates", c.test_templates),
                         ("lifecycle", c.test_create_and_lifecycle),

@@ -17,6 +17,11 @@ SUITE=$(basename "$0" .sh)
 T_DIR=$(mktemp -d "${EXFS_TEST_TMP:-/tmp}/exfs-$SUITE.XXXXXX")
 MNT=$T_DIR/mnt
 T_TOKEN="itest-token-$$-$RANDOM"
+# hermetic: no login of the machine's user (Secret Service, config files)
+# is ever seen or changed by a test
+export XDG_CONFIG_HOME=$T_DIR/config
+unset DBUS_SESSION_BUS_ADDRESS EXLS_BACKEND_HOST EXLS_AUTH0_DOMAIN EXLS_AUTH0_CLIENT_ID \
+	EXLS_AUTH0_AUDIENCE EXALSIUS_API_URL
 PASS=0
 FAIL=0
 EMU_PID=

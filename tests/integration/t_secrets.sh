@@ -2,6 +2,10 @@
 # Canary token: mount at debug level (-d) with a recognisable token, do
 # every kind of operation including failures, then look for the token in
 # every log, every file of the mount, the daemon's argv, and its environment.
+# Then the same for a login: every access, id and refresh token and device
+# code the login service handed out (login, renewals, a 401 storm, a
+# refused refresh) must be in no log, no output and no file but the 0600
+# login file.
 source "$(dirname "$0")/lib.sh"
 # the warnings and errors this suite provokes on purpose (see finish)
 log_expect \
@@ -76,4 +80,35 @@ check "core dumps are off for the daemon" grep -q 'Max core file size *0 *0' "/p
 mnt_stop
 check "the daemon exited cleanly at unmount" test $? -eq 0
 no_canary "after unmount, no file in the test dir holds it" emu.log "$T_DIR"
+
+# --- a login: exalsiusfs login (no Secret Service: our own file), renewals,
+# a 401 storm and a refused refresh token, all at debug level
+emu_admin POST auth '{"token_ttl": 4, "interval": 1}' >/dev/null
+: >"$T_DIR/exfs.log"
+env -u DBUS_SESSION_BUS_ADDRESS "$EXFS_BIN" login -o "auth_url=$EMU_URL" >"$T_DIR/login.log" 2>&1 &
+LPID=$!
+for _ in $(seq 50); do grep -q "enter the code" "$T_DIR/login.log" && break; sleep 0.1; done
+emu_admin POST auth '{"device": "approve"}' >/dev/null
+for _ in $(seq 100); do kill -0 $LPID 2>/dev/null || break; sleep 0.1; done
+check "login succeeded" wait $LPID
+MNT_TOKEN="" mnt_start -d -o "auth_url=$EMU_URL,cache_ttl=0,retries=1,timeout=2,max_stale=0" || exit 1
+for _ in $(seq 12); do cat "$MNT"/*/status >/dev/null 2>&1; sleep 0.5; done
+emu_admin POST auth '{"revoke_access": true}' >/dev/null
+cat "$MNT"/*/status.json >/dev/null 2>&1
+emu_admin POST auth '{"revoke_refresh": true, "revoke_access": true}' >/dev/null
+ls "$MNT" >/dev/null 2>&1; sleep 4.5; ls "$MNT" >/dev/null 2>&1
+check "the refused login was logged" grep -q "log in again" "$T_DIR/exfs.log"
+emu_admin GET auth/secrets | jq -r '.secrets[]' >"$T_DIR/secrets.txt.keep"
+check "the login service handed out tokens and a device code" test "$(wc -l <"$T_DIR/secrets.txt.keep")" -gt 6
+hits() {	# files (of the arguments) holding any handed-out secret
+	grep -rlF -f "$T_DIR/secrets.txt.keep" "$@" 2>/dev/null
+}
+expect "no login secret in the daemon's log, login's output or the mount" \
+	"$(hits "$T_DIR/exfs.log" "$T_DIR/login.log" "$T_DIR/emu.log" "$MNT")" ""
+check "nor in the daemon's argv or environment" bash -c \
+	"! tr '\0' '\n' </proc/$EXFS_PID/cmdline | grep -qF -f '$T_DIR/secrets.txt.keep' && ! tr '\0' '\n' </proc/$EXFS_PID/environ | grep -qF -f '$T_DIR/secrets.txt.keep'"
+mnt_stop
+expect "after unmount, only the 0600 login file holds them" \
+	"$(hits "$T_DIR" --exclude=secrets.txt.keep)" "$XDG_CONFIG_HOME/exalsiusfs/login.json"
+expect "which is mode 0600" "$(stat -c %a "$XDG_CONFIG_HOME/exalsiusfs/login.json")" "600"
 finish
