@@ -15,6 +15,10 @@ if [ -z "${EXFS_T_ACCOUNTS_BUS:-}" ]; then
 fi
 KR_BUS=${DBUS_SESSION_BUS_ADDRESS:-}
 source "$(dirname "$0")/lib.sh"
+# the failures this suite provokes on purpose (see finish)
+log_expect \
+	"$LOG_W"'no access token \(no login found: run exls login or exalsiusfs login \(or set EXALSIUS_TOKEN, -o token_file or -o token_cmd\)\); every API call will fail with EACCES until you log in$' \
+	"$LOG_E"'listing workspaces: no login found: run exls login or exalsiusfs login \(or set EXALSIUS_TOKEN, -o token_file or -o token_cmd\)$'
 
 CID=kSbRc9MOnuMKMVLzhZYBo3xkTtk2KK7B
 PY=/usr/bin/python3
@@ -73,17 +77,12 @@ kr set "$CID" <<<"$LOGIN"
 acc_mount "$KR_BUS" -o "api_url=$EMU_URL/v1,cache_ttl=0" || exit 1
 check "after exls login, a mount with no token option lists the workspaces" test -d "$MNT/train-llama"
 check "the log names the exls login as the source" grep -q "using the exls login in the Secret Service" "$T_DIR/exfs.log"
-# .account (cred_describe) shows once the filesystem layer lists it;
-# when wiring it in, drop this guard so that its absence fails
-if [ -e "$MNT/.account" ]; then
-	ACC=$(cat "$MNT/.account")
-	expect_match ".account names the source" "$ACC" $'(^|\n)source keyring\n'
-	expect_match ".account shows the e-mail and organisation" "$ACC" $'email dev@example.com\norganisation Emulator Org\n'
-	expect_match ".account shows the expiry" "$ACC" $'expires [0-9]{4}-[0-9]{2}-[0-9]{2}T'
-	check ".account never shows the token" bash -c "! grep -qF '$(jq -r .access_token <<<"$LOGIN")' '$MNT/.account'"
-else
-	echo "# .account is not wired into the filesystem yet: its checks are skipped"
-fi
+# .account: which login the mount uses (cred_describe), never the token
+ACC=$(cat "$MNT/.account")
+expect_match ".account names the source" "$ACC" $'(^|\n)source keyring\n'
+expect_match ".account shows the e-mail and organisation" "$ACC" $'email dev@example.com\norganisation Emulator Org\n'
+expect_match ".account shows the expiry" "$ACC" $'expires [0-9]{4}-[0-9]{2}-[0-9]{2}T'
+check ".account never shows the token" bash -c "! grep -qF '$(jq -r .access_token <<<"$LOGIN")' '$MNT/.account'"
 mnt_stop
 
 # --- the same as a daemon (no -f): the Secret Service is first asked after the fork
@@ -132,9 +131,7 @@ acc_mount "$KR_BUS" -o "api_url=$EMU_URL/v1,cache_ttl=0,max_stale=0" || exit 1
 sleep 3.5
 expect "with the refresh token revoked and the token expired, ls fails with EACCES" "$(ls_errno)" "EACCES@listdir"
 check "the log says to log in again" grep -q "log in again" "$T_DIR/exfs.log"
-if [ -e "$MNT/.account" ]; then
-	expect_match ".account says to log in again" "$(cat "$MNT/.account")" $'status login-required\nmessage .*log in again'
-fi
+expect_match ".account says to log in again" "$(cat "$MNT/.account")" $'status login-required\nmessage .*log in again'
 r0=$(auth_count refresh)
 for _ in 1 2 3 4 5; do ls "$MNT" >/dev/null 2>&1; sleep 0.4; done
 expect "while refused, the login service is not asked again" "$(auth_count refresh)" "$r0"

@@ -10,8 +10,8 @@ log_expect \
 	"$LOG_E"'listing workspaces: list failed: HTTP (401|403|404): Injected fault: HTTP \1$' \
 	"$LOG_E"'listing workspaces: list failed: HTTP (429|500): Injected fault: HTTP \1 \(after retries\)$' \
 	"$LOG_E"'listing workspaces: list failed: HTTP 401: Missing or invalid bearer token$' \
-	"$LOG_E"'listing workspaces: no access token: set EXALSIUS_TOKEN \(or ACCESS_TOKEN\), -o token_file or -o token_cmd$' \
-	"$LOG_W"'no access token \(EXALSIUS_TOKEN, ACCESS_TOKEN, -o token_file or -o token_cmd\); every API call will fail with EACCES$' \
+	"$LOG_E"'listing workspaces: no login found: run exls login or exalsiusfs login \(or set EXALSIUS_TOKEN, -o token_file or -o token_cmd\)$' \
+	"$LOG_W"'no access token \(no login found: run exls login or exalsiusfs login \(or set EXALSIUS_TOKEN, -o token_file or -o token_cmd\)\); every API call will fail with EACCES until you log in$' \
 	"$LOG_E"'rmdir train-llama: delete failed: HTTP 409: Injected fault: HTTP 409$' \
 	"$LOG_E"'templates: templates failed: HTTP (401|403|404): Injected fault: HTTP \1$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': (start|stop) failed: HTTP (400|403|404|409|422): Injected fault: HTTP \2$' \
