@@ -504,6 +504,17 @@ cred_refreshable(const struct cred *c)
 	return c->file || c->cmd || c->login;
 }
 
+int
+cred_login_refused(struct cred *c)
+{
+	int refused;
+
+	pthread_mutex_lock(&c->mu);
+	refused = c->refused;
+	pthread_mutex_unlock(&c->mu);
+	return refused;
+}
+
 const char *
 cred_source_name(struct cred *c)
 {

@@ -59,6 +59,10 @@ int cred_clean(char *t);
  * allocated in *out; never a token. 0 or -ENOMEM. */
 int cred_describe(struct cred *c, char **out);
 
+/* Whether the login service refused to renew the login (until a new
+ * login is found): the mount then serves what it holds, within max_stale. */
+int cred_login_refused(struct cred *c);
+
 /* The name of a source as cfg.pin spells it; NULL when unknown. */
 const char *cred_source_name(struct cred *c);
 

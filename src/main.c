@@ -385,6 +385,12 @@ main_account(void *arg)
 	return cred_describe(arg, &out) == 0 ? out : NULL;
 }
 
+static int
+main_login_refused(void *arg)
+{
+	return cred_login_refused(arg);
+}
+
 /* Mount and serve until unmounted; the exit status. A connection the
  * kernel aborted (a lazy unmount while requests were in flight) counts as
  * a clean end. */
@@ -543,6 +549,7 @@ main(int argc, char *argv[])
 	vc.invalidate_later = fs_invalidate_later;
 	vc.invalidate_arg = &ctx;
 	vc.account = main_account;
+	vc.login_refused = main_login_refused;
 	vc.account_arg = cred;
 	ctx.vfs = vfs_new(&vc, h);
 	if (!ctx.vfs) {

@@ -85,7 +85,7 @@ vfs_resolve_ws(struct vfs *v, struct node *n, unsigned long lseq)
 		free(err);
 		/* with max_stale=0 nothing older is ever served; else the
 		 * listing's data stands, and later reads do not ask again */
-		if (!api_transient(rc) || v->max_stale_ms <= 0)
+		if (!vfs_stale_ok(v, rc) || v->max_stale_ms <= 0)
 			return rc;
 		cache_drop(v->cache, key);
 		return 0;
@@ -344,6 +344,7 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	v->invalidate_arg = cfg->invalidate_arg;
 	v->account = cfg->account;
 	v->account_arg = cfg->account_arg;
+	v->login_refused = cfg->login_refused;
 	v->http = h;
 	v->started = time(NULL);
 	pthread_mutex_init(&v->mu, NULL);

@@ -39,6 +39,9 @@ struct vfs_cfg {
 	 * allocated, or NULL (may be NULL: "none") */
 	char *(*account)(void *arg);
 	void *account_arg;
+	/* whether the login was refused (may be NULL): API calls then fail
+	 * with EACCES, and what is held is served within max_stale */
+	int (*login_refused)(void *arg);
 };
 
 struct vfs_attr {

@@ -136,7 +136,8 @@ struct vfs {
 	void (*invalidate_later)(void *arg, const char *path, int gone);
 	void *invalidate_arg;
 	char *(*account)(void *arg);
-	void *account_arg;
+	void *account_arg;		/* also login_refused's */
+	int (*login_refused)(void *arg);
 	/* the upper layer's hook (set by vfs_start before any request): a
 	 * workspace was deleted through this mount */
 	void (*on_deleted)(struct vfs *v, const char *id);
@@ -246,6 +247,9 @@ int list_start(struct vfs *v);
 void list_stop(struct vfs *v);
 
 /* vfs_state.c: below every other layer (see its header) */
+/* Whether a failed refresh may be ridden out on held data: a transient
+ * failure, or EACCES while the login is refused (api_transient else). */
+int vfs_stale_ok(struct vfs *v, int rc);
 /* The cache key of one workspace refreshed alone ("w:ID"). */
 void vfs_ws_key(char *buf, size_t size, const char *id);
 long long vfs_now_ms(struct vfs *v);

@@ -173,9 +173,10 @@ list_fetch_now(struct vfs *v, long long now, long long max_age, struct snap **ou
 			      &val, seq, &err);
 	if (rc < 0) {
 		struct snap *stale = NULL;
+		int ride = vfs_stale_ok(v, rc);
 
 		pthread_mutex_lock(&v->mu);
-		if (api_transient(rc)) {
+		if (ride) {
 			v->fail_ms = now ? now : 1;
 			stale = vfs_stale_locked(v, now, seq);
 			if (stale) {
@@ -187,8 +188,9 @@ list_fetch_now(struct vfs *v, long long now, long long max_age, struct snap **ou
 		}
 		pthread_mutex_unlock(&v->mu);
 		/* a permanent answer (401, 403...) ends serving what is held:
-		 * every later request asks and gets that answer */
-		if (!api_transient(rc))
+		 * every later request asks and gets that answer (a refused
+		 * login is ridden out: the user is told to log in again) */
+		if (!ride)
 			cache_invalidate(v->cache, VFS_LIST_KEY);
 		log_msg(stale ? LOG_LVL_WARN : LOG_LVL_ERR, "listing workspaces: %s%s",
 			err ? err : strerror(-rc), stale ? " (serving the last listing)" : "");

@@ -17,6 +17,13 @@
 #include <string.h>
 #include <time.h>
 
+int
+vfs_stale_ok(struct vfs *v, int rc)
+{
+	return api_transient(rc) ||
+	       (rc == -EACCES && v->login_refused && v->login_refused(v->account_arg));
+}
+
 void
 vfs_ws_key(char *buf, size_t size, const char *id)
 {

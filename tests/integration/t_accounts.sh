@@ -139,6 +139,23 @@ kr set "$CID" <<<"$(mint 3600)"
 check "a new exls login is picked up without a remount" wait_for test -d "$MNT/train-llama"
 mnt_stop
 
+# --- while the login is refused, what is held is served (within max_stale)
+# and every API call fails with EACCES
+LOGIN=$(mint 3)
+kr set "$CID" <<<"$LOGIN"
+auth POST auth '{"revoke_refresh": true}' >/dev/null
+: >"$T_DIR/exfs.log"
+acc_mount "$KR_BUS" -o "api_url=$EMU_URL/v1,cache_ttl=1,max_stale=60" || exit 1
+held=$(cat "$MNT/train-llama/status")
+check "the listing is in while the token works" test -n "$held"
+sleep 3.5
+cat "$MNT/train-llama/status" >/dev/null 2>&1	# past the TTL: the refresh meets the refusal
+wait_for grep -q "log in again" "$T_DIR/exfs.log"
+expect "with the login refused, the held status is still served" "$(cat "$MNT/train-llama/status" 2>&1)" "$held"
+expect "and ls still lists" "$(ls_errno)" "OK"
+expect "while a control write fails with EACCES" "$(errno_of write "$MNT/train-llama/control" stop)" "EACCES@write"
+mnt_stop
+
 # --- a 401 storm shares one renewal
 kr set "$CID" <<<"$(mint 3600)"
 acc_mount "$KR_BUS" -o "api_url=$EMU_URL/v1,cache_ttl=0" || exit 1
