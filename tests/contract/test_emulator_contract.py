@@ -27,8 +27,27 @@ import traceback
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMULATOR = os.path.join(REPO, "scripts", "emulator.py")
-SPEC_DIR = os.environ.get("EXALSIUS_OPENAPI_DIR") or os.path.join(
-    os.path.dirname(REPO), "shared", "exalsius-openapi")
+
+
+def _spec_dir():
+    """$EXALSIUS_OPENAPI_DIR, else the nearest shared/exalsius-openapi beside
+    the checkout or one of its parents (a clone may sit deeper than the
+    main checkout); the first candidate when none exists."""
+    if os.environ.get("EXALSIUS_OPENAPI_DIR"):
+        return os.environ["EXALSIUS_OPENAPI_DIR"]
+    d = os.path.dirname(REPO)
+    first = os.path.join(d, "shared", "exalsius-openapi")
+    while True:
+        cand = os.path.join(d, "shared", "exalsius-openapi")
+        if os.path.isfile(os.path.join(cand, "exalsius-workspaces.json")):
+            return cand
+        up = os.path.dirname(d)
+        if up == d:
+            return first
+        d = up
+
+
+SPEC_DIR = _spec_dir()
 SPEC_FILE = os.path.join(SPEC_DIR, "exalsius-workspaces.json")
 TOKEN = "contract-test-token-5f0c"
 CLUSTER = "8f14e45f-ceea-4e7a-9b1d-3c2a1e5d0a01"
