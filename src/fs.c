@@ -400,25 +400,28 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_ctx *c = fs_ctx(req);
 	char path[INODE_PATH_MAX];
 	struct vfs_file *f;
-	struct fs_wait *w;
-	int rc;
+	int rc = 0;
 
 	if (!fs_path(req, ino, path))
 		return;
-	w = malloc(sizeof(*w));
-	if (!w) {
-		fuse_reply_err(req, ENOMEM);
-		return;
+	/* only wait/STATE answers later: spare every other open a lookup */
+	if (strstr(path, "/wait/")) {
+		struct fs_wait *w = malloc(sizeof(*w));
+
+		if (!w) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		*w = (struct fs_wait){ .req = req, .ino = ino, .fi = *fi, .c = c };
+		rc = vfs_wait_begin(c->vfs, path, fi->flags, req, fs_wait_done, w);
+		if (rc > 0) {
+			/* answered later; Ctrl-C ends it (may call back at once) */
+			fuse_req_interrupt_func(req, fs_wait_interrupted, c);
+			vfs_wait_arm(c->vfs, req);
+			return;
+		}
+		free(w);
 	}
-	*w = (struct fs_wait){ .req = req, .ino = ino, .fi = *fi, .c = c };
-	rc = vfs_wait_begin(c->vfs, path, fi->flags, req, fs_wait_done, w);
-	if (rc > 0) {
-		/* answered later; Ctrl-C ends it (may call back at once) */
-		fuse_req_interrupt_func(req, fs_wait_interrupted, c);
-		vfs_wait_arm(c->vfs, req);
-		return;
-	}
-	free(w);
 	if (rc == 0)
 		rc = vfs_open(c->vfs, path, fi->flags, &f);
 	if (rc < 0) {
