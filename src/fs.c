@@ -545,6 +545,7 @@ struct fs_dirent {
 struct fs_dir {
 	size_t n, cap;
 	struct fs_dirent *v;
+	struct fs_dir *prev, *next; /* fs_ctx.dirs, under dirs_mu */
 };
 
 static void
@@ -579,6 +580,28 @@ fs_dir_fill(void *ctx, const char *name, const struct vfs_attr *a)
 	return 0;
 }
 
+/* Put d on (add) or take it off the open directories' list. */
+static void
+fs_dir_track(struct fs_ctx *c, struct fs_dir *d, int add)
+{
+	pthread_mutex_lock(&c->dirs_mu);
+	if (add) {
+		d->prev = NULL;
+		d->next = c->dirs;
+		if (c->dirs)
+			c->dirs->prev = d;
+		c->dirs = d;
+	} else {
+		if (d->prev)
+			d->prev->next = d->next;
+		else
+			c->dirs = d->next;
+		if (d->next)
+			d->next->prev = d->prev;
+	}
+	pthread_mutex_unlock(&c->dirs_mu);
+}
+
 static void
 fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -606,8 +629,11 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->cache_readdir = 1;
 		fi->keep_cache = 1;
 	}
-	if (fuse_reply_open(req, fi) != 0)
+	fs_dir_track(fs_ctx(req), d, 1);
+	if (fuse_reply_open(req, fi) != 0) {
+		fs_dir_track(fs_ctx(req), d, 0);
 		fs_dir_free(d);
+	}
 }
 
 static int
@@ -680,8 +706,11 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void
 fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+
 	(void)ino;
-	fs_dir_free((struct fs_dir *)(uintptr_t)fi->fh);
+	fs_dir_track(fs_ctx(req), d, 0);
+	fs_dir_free(d);
 	fuse_reply_err(req, 0);
 }
 
@@ -780,6 +809,8 @@ fs_notifier_main(void *arg)
 void
 fs_ctx_init(struct fs_ctx *c)
 {
+	pthread_mutex_init(&c->dirs_mu, NULL);
+	c->dirs = NULL;
 	pthread_mutex_init(&c->notes.mu, NULL);
 	pthread_cond_init(&c->notes.cv, NULL);
 	c->notes.head = NULL;
@@ -799,6 +830,13 @@ fs_ctx_destroy(struct fs_ctx *c)
 	}
 	pthread_cond_destroy(&c->notes.cv);
 	pthread_mutex_destroy(&c->notes.mu);
+	while (c->dirs) {
+		struct fs_dir *d = c->dirs;
+
+		c->dirs = d->next;
+		fs_dir_free(d);
+	}
+	pthread_mutex_destroy(&c->dirs_mu);
 }
 
 static void

@@ -16,6 +16,8 @@
 
 /* What the notifier thread tells the kernel, in order. */
 struct fs_note;
+/* An open directory's entries (fs.c). */
+struct fs_dir;
 
 /* Notifications sent from a thread of their own: a refresh may run
  * inside any request, and telling the kernel that a name is gone from
@@ -41,6 +43,10 @@ struct fs_ctx {
 	double kernel_timeout; /* entry/attr caching in the kernel, seconds;
 				 * what changes is invalidated */
 	struct fs_notifier notes;
+	/* open directories: the kernel may drop a RELEASEDIR queued at
+	 * unmount, so whatever is still here at fs_ctx_destroy is freed */
+	pthread_mutex_t dirs_mu;
+	struct fs_dir *dirs; /* guarded by dirs_mu */
 };
 
 /* Prepare and free c's notifier (call around the session's life). */
