@@ -606,22 +606,25 @@ static void
 fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	char path[INODE_PATH_MAX];
-	struct fs_dir *d;
+	struct fs_dir tmp = { 0 }, *d;
 	int rc;
 
 	if (!fs_path(req, ino, path))
 		return;
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	rc = vfs_readdir(fs_ctx(req)->vfs, path, fs_dir_fill, d);
+	/* nothing of ours on the heap while the listing may be fetched: at
+	 * unmount libfuse cancels a worker that is still waiting */
+	rc = vfs_readdir(fs_ctx(req)->vfs, path, fs_dir_fill, &tmp);
+	d = rc < 0 ? NULL : malloc(sizeof(*d));
+	if (rc == 0 && !d)
+		rc = -ENOMEM;
 	if (rc < 0) {
-		fs_dir_free(d);
+		for (size_t i = 0; i < tmp.n; i++)
+			free(tmp.v[i].name);
+		free(tmp.v);
 		fs_reply_rc(req, rc);
 		return;
 	}
+	*d = tmp;
 	fi->fh = (uint64_t)(uintptr_t)d;
 	/* the root's and a workspace's listing may stay in the kernel: what
 	 * changes them is announced (see fs_note_send) */
