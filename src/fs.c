@@ -607,13 +607,13 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	char path[INODE_PATH_MAX];
 	struct fs_dir tmp = { 0 }, *d;
-	int rc;
+	int rc, cacheable;
 
 	if (!fs_path(req, ino, path))
 		return;
 	/* nothing of ours on the heap while the listing may be fetched: at
 	 * unmount libfuse cancels a worker that is still waiting */
-	rc = vfs_readdir(fs_ctx(req)->vfs, path, fs_dir_fill, &tmp);
+	rc = vfs_readdir(fs_ctx(req)->vfs, path, fs_dir_fill, &tmp, &cacheable);
 	d = rc < 0 ? NULL : malloc(sizeof(*d));
 	if (rc == 0 && !d)
 		rc = -ENOMEM;
@@ -628,7 +628,7 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uint64_t)(uintptr_t)d;
 	/* the root's and a workspace's listing may stay in the kernel: what
 	 * changes them is announced (see fs_note_send) */
-	if (fs_ctx(req)->kernel_timeout > 0 && vfs_dir_cacheable(fs_ctx(req)->vfs, path)) {
+	if (fs_ctx(req)->kernel_timeout > 0 && cacheable) {
 		fi->cache_readdir = 1;
 		fi->keep_cache = 1;
 	}

@@ -259,28 +259,45 @@ oauth_device_start(struct http *h, const struct oauth_cfg *cfg,
 	return 0;
 }
 
+/* POST a grant to /oauth/token: 0 with the tokens in *out, -errno when
+ * the service could not be asked, 1 when it answered with an error (then
+ * *err says so in the words of what, *code is its error code). */
+static int
+oauth_token_grant(struct http *h, const char **kv, const char *what,
+		  struct oauth_tokens *out, long *status, char **code, char **err)
+{
+	json_t *o;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*status = 0;
+	*code = NULL;
+	rc = oauth_call(h, "/oauth/token", kv, status, &o, err);
+	if (rc < 0)
+		return rc;
+	if (*status == 200) {
+		rc = oauth_tokens_from(o, out, err);
+		json_decref(o);
+		return rc;
+	}
+	*err = oauth_error_msg(o, *status, what, code);
+	json_decref(o);
+	return 1;
+}
+
 int
 oauth_device_poll(struct http *h, const struct oauth_cfg *cfg,
 		  const char *device_code, struct oauth_tokens *out, char **err)
 {
 	const char *kv[] = { "grant_type", OAUTH_DEVICE_GRANT, "client_id",
 			     cfg->client_id, "device_code", device_code, NULL };
-	char *code = NULL;
-	long status = 0;
-	json_t *o;
+	char *code;
+	long status;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = oauth_call(h, "/oauth/token", kv, &status, &o, err);
-	if (rc < 0)
+	rc = oauth_token_grant(h, kv, "logging in", out, &status, &code, err);
+	if (rc <= 0)
 		return rc;
-	if (status == 200) {
-		rc = oauth_tokens_from(o, out, err);
-		json_decref(o);
-		return rc;
-	}
-	*err = oauth_error_msg(o, status, "logging in", &code);
-	json_decref(o);
 	if (code && strcmp(code, "authorization_pending") == 0)
 		rc = -EAGAIN;
 	else if (code && strcmp(code, "slow_down") == 0)
@@ -303,22 +320,13 @@ oauth_refresh(struct http *h, const struct oauth_cfg *cfg, const char *refresh,
 {
 	const char *kv[] = { "grant_type", "refresh_token", "client_id",
 			     cfg->client_id, "refresh_token", refresh, NULL };
-	char *code = NULL;
-	long status = 0;
-	json_t *o;
+	char *code;
+	long status;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = oauth_call(h, "/oauth/token", kv, &status, &o, err);
-	if (rc < 0)
+	rc = oauth_token_grant(h, kv, "renewing the access token", out, &status, &code, err);
+	if (rc <= 0)
 		return rc;
-	if (status == 200) {
-		rc = oauth_tokens_from(o, out, err);
-		json_decref(o);
-		return rc;
-	}
-	*err = oauth_error_msg(o, status, "renewing the access token", &code);
-	json_decref(o);
 	free(code);
 	/* 4xx: this refresh token will not work again; 429 and 5xx may pass */
 	return status >= 400 && status < 500 && status != 429 ? -EACCES : -EIO;

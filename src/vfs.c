@@ -537,12 +537,14 @@ out:
 }
 
 int
-vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx)
+vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx,
+	    int *cacheable)
 {
 	struct vfs_attr a;
 	struct node n;
 	int rc;
 
+	*cacheable = 0;
 	rc = vfs_resolve(v, path, &n);
 	if (rc < 0)
 		return rc;
@@ -550,6 +552,8 @@ vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx)
 		vfs_node_release(&n);
 		return -ENOTDIR;
 	}
+	/* the root's and a workspace's listings change only as announced */
+	*cacheable = n.kind == NODE_ROOT || n.kind == NODE_WS;
 	vfs_attr(v, &n, &a);
 	if (fill(ctx, ".", &a) || fill(ctx, "..", &a))
 		goto out;
@@ -728,19 +732,6 @@ vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 	}
 	pthread_mutex_unlock(&f->mu);
 	return (int)size;
-}
-
-int
-vfs_dir_cacheable(struct vfs *v, const char *path)
-{
-	struct node n;
-	int ok;
-
-	if (vfs_resolve_opt(v, path, &n, 0) < 0)
-		return 0;
-	ok = n.kind == NODE_ROOT || (n.kind == NODE_WS && n.file == WS_FILE_NONE);
-	vfs_node_release(&n);
-	return ok;
 }
 
 unsigned long long

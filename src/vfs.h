@@ -65,7 +65,11 @@ int vfs_start(struct vfs *v);
 void vfs_stop(struct vfs *v);
 
 int vfs_getattr(struct vfs *v, const char *path, struct vfs_attr *a);
-int vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx);
+/* Fill a directory's entries; *cacheable says whether the kernel may keep
+ * the listing (the root and workspace directories, whose changes are
+ * announced). */
+int vfs_readdir(struct vfs *v, const char *path, vfs_fill_fn fill, void *ctx,
+		int *cacheable);
 /* Open a file; flags as open(2). *out is the handle to pass back. */
 int vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out);
 /* Read from the snapshot the open took (a later read from offset 0 takes
@@ -98,9 +102,6 @@ int vfs_unlink(struct vfs *v, const char *path);
 int vfs_rename(struct vfs *v, const char *from, const char *to);
 /* chmod/chown: refused on virtual files, ignored on temporary files. */
 int vfs_chmod(struct vfs *v, const char *path);
-/* Whether the kernel may keep path's directory listing (the root and
- * workspace directories, whose changes are announced); 0 otherwise. */
-int vfs_dir_cacheable(struct vfs *v, const char *path);
 /* A version of what handle f shows, for the kernel's page cache: the
  * same number for the same bytes; 0 for files read with direct I/O
  * (anything not a pure rendering of the listing). */

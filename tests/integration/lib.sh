@@ -153,23 +153,31 @@ api() {
 # mnt_start [-o opts...]: mount with the token in the environment.
 # MNT_TOKEN (default the emulator's) may be set empty to mount without one.
 mnt_start() {
+	mnt_launch -u ACCESS_TOKEN EXALSIUS_TOKEN="${MNT_TOKEN-$T_TOKEN}" -- \
+		-o "api_url=$EMU_URL/v1" "$@" || { [ -n "$EXFS_PID" ] && echo "# mount did not appear"; return 1; }
+}
+
+# mnt_launch ENV... -- ARGS...: start the daemon (env(1) arguments, then
+# its own) in the foreground of a background job, under valgrind when
+# EXFS_VALGRIND is set; wait for the mount (sets EXFS_PID).
+mnt_launch() {
+	local envs=() wrap=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
 	mkdir -p "$MNT"
-	local wrap=()
 	if [ "${EXFS_VALGRIND:-}" ]; then
 		wrap=(valgrind --error-exitcode=99 --leak-check=full
 		      --errors-for-leak-kinds=definite --show-leak-kinds=definite
 		      --suppressions="$ROOT/tests/valgrind.supp"
 		      --log-file="$T_DIR/valgrind.%p.log")
 	fi
-	env -u ACCESS_TOKEN EXALSIUS_TOKEN="${MNT_TOKEN-$T_TOKEN}" "${wrap[@]}" "$EXFS_BIN" -f \
-		-o "api_url=$EMU_URL/v1" "$@" "$MNT" >>"$T_DIR/exfs.log" 2>&1 &
+	env "${envs[@]}" "${wrap[@]}" "$EXFS_BIN" -f "$@" "$MNT" >>"$T_DIR/exfs.log" 2>&1 &
 	EXFS_PID=$!
 	for _ in $(seq 300); do
 		grep -qs " $MNT fuse" /proc/mounts && return 0
 		kill -0 "$EXFS_PID" 2>/dev/null || { echo "# exalsiusfs died"; EXFS_PID=; return 1; }
 		sleep 0.1
 	done
-	echo "# mount did not appear"
 	return 1
 }
 

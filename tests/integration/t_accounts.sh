@@ -47,24 +47,10 @@ acc_log() { echo "$T_DIR/exfs.log"; }
 # acc_mount [BUS] [opts...]: mount with no token in the environment, the
 # login service at the emulator; BUS "-" means no Secret Service.
 acc_mount() {
-	local bus=$1 wrap=(); shift
+	local bus=$1; shift
 	[ "$bus" = "-" ] && bus=
-	mkdir -p "$MNT"
-	if [ "${EXFS_VALGRIND:-}" ]; then
-		wrap=(valgrind --error-exitcode=99 --leak-check=full
-		      --errors-for-leak-kinds=definite --show-leak-kinds=definite
-		      --suppressions="$ROOT/tests/valgrind.supp"
-		      --log-file="$T_DIR/valgrind.%p.log")
-	fi
-	env -u EXALSIUS_TOKEN -u ACCESS_TOKEN ${bus:+DBUS_SESSION_BUS_ADDRESS=$bus} \
-		"${wrap[@]}" "$EXFS_BIN" -f -o "auth_url=$EMU_URL" "$@" "$MNT" >>"$T_DIR/exfs.log" 2>&1 &
-	EXFS_PID=$!
-	for _ in $(seq 300); do
-		grep -qs " $MNT fuse" /proc/mounts && return 0
-		kill -0 "$EXFS_PID" 2>/dev/null || { echo "# exalsiusfs died"; EXFS_PID=; return 1; }
-		sleep 0.1
-	done
-	return 1
+	mnt_launch -u EXALSIUS_TOKEN -u ACCESS_TOKEN ${bus:+DBUS_SESSION_BUS_ADDRESS=$bus} -- \
+		-o "auth_url=$EMU_URL" "$@"
 }
 ls_errno() { errno_of listdir "$MNT"; }
 # wait_for CMD...: up to 15 s for CMD to succeed
