@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -930,9 +931,37 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.poll = fs_poll,
 };
 
+/* libfuse's own messages go to our log, at their level. One is not an
+ * error for us: reading the device fails with ECONNABORTED when a lazy
+ * unmount aborts the connection while requests are in flight, and the
+ * session loop's caller treats that as a clean end (main_run), so it is
+ * logged as information rather than as a libfuse error. */
+static void
+fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	enum log_level lvl = LOG_LVL_DEBUG;
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (level <= FUSE_LOG_ERR)
+		lvl = LOG_LVL_ERR;
+	else if (level == FUSE_LOG_WARNING)
+		lvl = LOG_LVL_WARN;
+	else if (level <= FUSE_LOG_INFO)
+		lvl = LOG_LVL_INFO;
+	if (lvl <= LOG_LVL_WARN && strstr(line, strerror(ECONNABORTED)))
+		lvl = LOG_LVL_INFO;
+	log_msg(lvl, "%s", line);
+}
+
 struct fuse_session *
 fs_session_new(struct fuse_args *args, struct fs_ctx *c)
 {
+	fuse_set_log_func(fs_fuse_log);
 	c->se = fuse_session_new(args, &fs_ops, sizeof(fs_ops), c);
 	return c->se;
 }
