@@ -756,6 +756,49 @@ model_str_or(json_t *o, const char *key, const char *dflt)
 	return s ? s : dflt;
 }
 
+int
+model_log_line(const char *raw, size_t len, struct model_log_line *out)
+{
+	size_t flen = 0;
+	char *fixed = model_sanitize(raw, len, &flen);
+	const char *src = fixed ? fixed : raw;
+	json_t *o;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (fixed)
+		len = flen;
+	o = json_loadb(src, len, 0, NULL);
+	if (json_is_object(o)) {
+		out->text = model_asprintf("%s %s %s",
+					   model_str_or(o, "timestamp", "-"),
+					   model_str_or(o, "pod_name", "-"),
+					   model_str_or(o, "log_message", ""));
+		/* the raw line as compact JSON: one line however it was sent */
+		out->raw = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		out->pod = strdup(model_str_or(o, "pod_name", ""));
+		out->timestamp = strdup(model_str_or(o, "timestamp", ""));
+		if (out->text)
+			model_clean_line(out->text);
+		rc = out->text && out->raw && out->pod && out->timestamp ? 0 : -ENOMEM;
+		if (rc < 0)
+			model_log_line_free(out);
+	}
+	json_decref(o);
+	free(fixed);
+	return rc;
+}
+
+void
+model_log_line_free(struct model_log_line *l)
+{
+	free(l->text);
+	free(l->raw);
+	free(l->pod);
+	free(l->timestamp);
+	memset(l, 0, sizeof(*l));
+}
+
 char *
 model_logs_text(const char *body, size_t len, size_t *skipped)
 {
@@ -767,35 +810,20 @@ model_logs_text(const char *body, size_t len, size_t *skipped)
 	if (!fp)
 		return NULL;
 	while (i < len) {
+		struct model_log_line l;
 		size_t b = i, e;
-		json_t *o;
 
 		while (i < len && body[i] != '\n')
 			i++;
 		e = i++;
 		if (e == b)
 			continue;
-		{
-			size_t flen = 0;
-			char *fixed = model_sanitize(body + b, e - b, &flen);
-
-			o = json_loadb(fixed ? fixed : body + b, fixed ? flen : e - b, 0, NULL);
-			free(fixed);
-		}
-		if (json_is_object(o)) {
-			char *line = model_asprintf("%s %s %s",
-						    model_str_or(o, "timestamp", "-"),
-						    model_str_or(o, "pod_name", "-"),
-						    model_str_or(o, "log_message", ""));
-
-			model_clean_line(line);
-			if (line)
-				fprintf(fp, "%s\n", line);
-			free(line);
+		if (model_log_line(body + b, e - b, &l) == 0) {
+			fprintf(fp, "%s\n", l.text);
+			model_log_line_free(&l);
 		} else {
 			(*skipped)++;
 		}
-		json_decref(o);
 	}
 	if (fclose(fp) != 0) {
 		free(buf);

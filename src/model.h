@@ -133,6 +133,17 @@ char *model_spec_skeleton(const char *name, const char *cluster,
  * each line's control characters made spaces); unreadable lines are
  * skipped and counted in *skipped. */
 char *model_logs_text(const char *body, size_t len, size_t *skipped);
+/* One NDJSON log line (no newline), repaired as model_sanitize does. */
+struct model_log_line {
+	char *text;		/* "TIMESTAMP POD MESSAGE", one line, no newline */
+	char *raw;		/* the line as JSON, one line, no newline */
+	char *pod;		/* pod_name ("" when missing) */
+	char *timestamp;	/* as sent ("" when missing) */
+};
+/* 0 with out filled (free with model_log_line_free), -1 when the line is
+ * not a JSON object, -ENOMEM. */
+int model_log_line(const char *raw, size_t len, struct model_log_line *out);
+void model_log_line_free(struct model_log_line *l);
 
 enum model_cmd { MODEL_CMD_START, MODEL_CMD_STOP };
 #define MODEL_CMD_MAX 16
