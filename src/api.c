@@ -286,32 +286,39 @@ api_command(struct http *h, const char *id, enum model_cmd cmd, char **err)
 }
 
 int
-api_logs(struct http *h, const char *id, char **text, char **err)
+api_logs_start(struct http_stream *s, const char *id, int reauth,
+	       http_data_fn data, void *arg, char **err)
 {
-	struct http_resp resp;
-	size_t skipped = 0;
 	char path[API_PATH_MAX];
 	int rc;
 
-	*text = NULL;
+	*err = NULL;
 	if ((rc = api_ws_path(path, id, "/logs", err)) < 0)
 		return rc;
-	rc = http_get_partial(h, API_LOGS, path, API_LOGS_MAX_BYTES,
-			      API_LOGS_MAX_MS, &resp, err);
-	if (rc < 0)
-		return rc;
-	rc = api_reply_errno(API_LOGS, &resp, err);
-	if (rc < 0)
-		return rc;
-	*text = model_logs_text(resp.body, resp.len, &skipped);
-	http_resp_free(&resp);
-	if (skipped)
-		log_msg(LOG_LVL_WARN, "logs of %s: %zu unreadable lines skipped", id, skipped);
-	if (!*text) {
-		*err = strdup("out of memory");
-		return -ENOMEM;
+	return http_stream_start(s, path, reauth, data, arg, err);
+}
+
+int
+api_logs_end(struct http_stream_end *end, char **err)
+{
+	struct http_resp resp = { 0 };
+	int rc;
+
+	*err = NULL;
+	if (end->rc < 0) {
+		*err = end->err;
+		end->err = NULL;
+		return end->rc;
 	}
-	return 0;
+	resp.status = end->status;
+	resp.body = end->body;
+	resp.len = end->len;
+	resp.attempts = 1;
+	end->body = NULL;
+	end->len = 0;
+	rc = api_reply_errno(API_LOGS, &resp, err);
+	http_resp_free(&resp);
+	return rc;
 }
 
 int

@@ -54,12 +54,14 @@ int api_delete(struct http *h, const char *id, char **err);
 /* POST /workspace/{id}/start or /stop. */
 int api_command(struct http *h, const char *id, enum model_cmd cmd, char **err);
 
-/* The logs file is bounded: what arrives within this time and size. */
-#define API_LOGS_MAX_BYTES (8UL * 1024 * 1024)
-#define API_LOGS_MAX_MS 10000L
-
-/* GET /workspace/{id}/logs as "TIMESTAMP POD MESSAGE" lines (allocated). */
-int api_logs(struct http *h, const char *id, char **text, char **err);
+/* GET /workspace/{id}/logs, a stream (see http_stream_start): begun on
+ * s, each piece of the NDJSON body to data. 0, or -errno with *err. */
+int api_logs_start(struct http_stream *s, const char *id, int reauth,
+		   http_data_fn data, void *arg, char **err);
+/* How a log stream ended: 0 when the API closed it after a 200, else
+ * -errno (the status mapped as for every call, or the transport's) with
+ * *err. Takes end's message and body. */
+int api_logs_end(struct http_stream_end *end, char **err);
 /* GET /management/workspace-templates: a new reference in *out. */
 int api_templates(struct http *h, struct model_templates **out, char **err);
 

@@ -98,7 +98,8 @@ fs_entry(struct fs_ctx *c, fuse_ino_t parent, const char *name,
 	e->ino = ino;
 	e->generation = 1;
 	fs_fill_stat(c, a, ino, &e->attr);
-	e->attr_timeout = c->kernel_timeout;
+	/* a live file's size grows by itself: the kernel asks each time */
+	e->attr_timeout = a->live ? 0 : c->kernel_timeout;
 	e->entry_timeout = c->kernel_timeout;
 	return 0;
 }
@@ -192,7 +193,7 @@ fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fs_fill_stat(c, &a, ino, &st);
-	fuse_reply_attr(req, &st, c->kernel_timeout);
+	fuse_reply_attr(req, &st, a.live ? 0 : c->kernel_timeout);
 }
 
 static void
@@ -395,6 +396,108 @@ fs_wait_interrupted(fuse_req_t req, void *data)
 	vfs_wait_cancel(c->vfs, req);
 }
 
+/* An open or a read answered later (the logs): the request and what
+ * the answer needs. */
+struct fs_later {
+	fuse_req_t req;
+	fuse_ino_t ino;
+	struct fuse_file_info fi;	/* the open's */
+	struct vfs_file *f;
+	size_t size;			/* the read's */
+	off_t off;
+	struct fs_ctx *c;
+};
+
+static void
+fs_reply_read(fuse_req_t req, struct vfs *v, struct vfs_file *f, size_t size,
+	      off_t off)
+{
+	char *buf = malloc(size ? size : 1);
+	int n;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = vfs_read(v, f, buf, size, off);
+	if (n < 0)
+		fs_reply_rc(req, n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void
+fs_later_open_done(void *arg, int rc)
+{
+	struct fs_later *l = arg;
+
+	if (rc < 0) {
+		vfs_release(l->c->vfs, l->f);
+		fuse_reply_err(l->req, -rc);
+	} else {
+		fs_set_open(l->c, l->ino, &l->fi, l->f);
+		if (fuse_reply_open(l->req, &l->fi) != 0)
+			vfs_release(l->c->vfs, l->f);
+	}
+	free(l);
+}
+
+static void
+fs_later_read_done(void *arg, int rc)
+{
+	struct fs_later *l = arg;
+
+	if (rc < 0)
+		fuse_reply_err(l->req, -rc);
+	else
+		fs_reply_read(l->req, l->c->vfs, l->f, l->size, l->off);
+	free(l);
+}
+
+static void
+fs_later_interrupted(fuse_req_t req, void *data)
+{
+	struct fs_ctx *c = data;
+
+	vfs_ready_cancel(c->vfs, req);
+}
+
+/* Whether f is ready for the open (off < 0) or the read; if not, the
+ * answer is sent later (1 returned) or an error now (0 returned). */
+static int
+fs_later(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+	 struct vfs_file *f, size_t size, off_t off)
+{
+	struct fs_ctx *c = fs_ctx(req);
+	struct fs_later *l = malloc(sizeof(*l));
+	int rc;
+
+	if (!l) {
+		if (off < 0)
+			vfs_release(c->vfs, f);
+		fuse_reply_err(req, ENOMEM);
+		return 1;
+	}
+	*l = (struct fs_later){ .req = req, .ino = ino, .fi = *fi, .f = f,
+				.size = size, .off = off, .c = c };
+	rc = vfs_ready(c->vfs, f, off, (fi->flags & O_NONBLOCK) != 0, req,
+		       off < 0 ? fs_later_open_done : fs_later_read_done, l);
+	if (rc > 0) {
+		/* Ctrl-C ends it (may call back at once) */
+		fuse_req_interrupt_func(req, fs_later_interrupted, c);
+		vfs_ready_arm(c->vfs, req);
+		return 1;
+	}
+	free(l);
+	if (rc == 0)
+		return 0;
+	if (off < 0)
+		vfs_release(c->vfs, f);
+	fs_reply_rc(req, rc);
+	return 1;
+}
+
 static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -429,6 +532,8 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fs_reply_rc(req, rc);
 		return;
 	}
+	if (fs_later(req, ino, fi, f, 0, -1))
+		return;
 	fs_set_open(c, ino, fi, f);
 	if (fuse_reply_open(req, fi) != 0)
 		vfs_release(c->vfs, f);
@@ -474,20 +579,12 @@ static void
 fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fuse_file_info *fi)
 {
-	char *buf = malloc(size ? size : 1);
-	int n;
-
-	(void)ino;
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	n = vfs_read(fs_ctx(req)->vfs, fs_file(fi), buf, size, off);
-	if (n < 0)
-		fs_reply_rc(req, n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+	if (!fs_later(req, ino, fi, fs_file(fi), size, off))
+		fs_reply_read(req, fs_ctx(req)->vfs, fs_file(fi), size, off);
 }
 
 static void

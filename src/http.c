@@ -689,3 +689,219 @@ http_resp_free(struct http_resp *resp)
 	resp->len = 0;
 	resp->status = 0;
 }
+
+/* ---- streams ------------------------------------------------------------ */
+
+#define HTTP_STREAM_ERR_BODY 65536	/* a refusal's body kept for its message */
+
+struct http_stream {
+	struct http *h;
+	int slot;
+	CURLM *multi;
+	CURL *easy;		/* in multi while a transfer runs */
+	int running;
+	struct curl_slist *hdrs;
+	char *auth;		/* the header line, wiped when freed */
+	char *url;
+	char errbuf[CURL_ERROR_SIZE];
+	long long t0;
+	http_data_fn data;
+	void *arg;
+	long status;		/* known once the first body byte came */
+	struct http_buf err_body;	/* the body of a non-200 answer */
+	int stopped;		/* data() asked to stop */
+};
+
+static size_t
+http_stream_write(char *ptr, size_t size, size_t nmemb, void *u)
+{
+	struct http_stream *s = u;
+	size_t n = size * nmemb;
+
+	if (!s->status)
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status != 200) {
+		/* a refusal: keep the start of its body for the message */
+		if (s->err_body.len + n > s->err_body.max)
+			n = s->err_body.max - s->err_body.len;
+		if (n > 0 && http_write_cb(ptr, 1, n, &s->err_body) != n)
+			return 0;
+		return size * nmemb;
+	}
+	if (s->data(s->arg, ptr, n) != 0) {
+		s->stopped = 1;
+		return 0;
+	}
+	return n;
+}
+
+struct http_stream *
+http_stream_new(struct http *h, int slot)
+{
+	struct http_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->h = h;
+	s->slot = slot < 0 || slot >= HTTP_SLOTS ? 0 : slot;
+	s->multi = curl_multi_init();
+	s->easy = curl_easy_init();
+	if (!s->multi || !s->easy) {
+		http_stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+http_stream_detach(struct http_stream *s)
+{
+	if (s->running)
+		curl_multi_remove_handle(s->multi, s->easy);
+	s->running = 0;
+	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(s->hdrs);
+	s->hdrs = NULL;
+	free(s->url);
+	s->url = NULL;
+	free(s->err_body.data);
+	memset(&s->err_body, 0, sizeof(s->err_body));
+}
+
+void
+http_stream_free(struct http_stream *s)
+{
+	if (!s)
+		return;
+	if (s->easy)
+		http_stream_detach(s);
+	if (s->easy)
+		curl_easy_cleanup(s->easy);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	secret_wipe(s->auth);
+	free(s);
+}
+
+int
+http_stream_start(struct http_stream *s, const char *path, int reauth,
+		  http_data_fn data, void *arg, char **err)
+{
+	struct http *h = s->h;
+	CURL *c = s->easy;
+	int rc;
+
+	*err = NULL;
+	http_stream_detach(s);
+	if (!h->anonymous && (rc = http_auth(h, reauth, &s->auth, err)) < 0)
+		return rc;
+	pthread_mutex_lock(&h->base_mu);
+	s->url = model_asprintf("%s%s", h->base_url, path);
+	pthread_mutex_unlock(&h->base_mu);
+	s->hdrs = curl_slist_append(NULL, "Accept: application/x-ndjson, application/json, "
+					  "application/problem+json");
+	if (s->hdrs && s->auth)
+		s->hdrs = curl_slist_append(s->hdrs, s->auth);
+	if (!s->url || !s->hdrs) {
+		*err = strdup("out of memory");
+		return -ENOMEM;
+	}
+	s->data = data;
+	s->arg = arg;
+	s->status = 0;
+	s->stopped = 0;
+	s->errbuf[0] = '\0';
+	s->err_body.max = HTTP_STREAM_ERR_BODY;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+	curl_easy_setopt(c, CURLOPT_URL, s->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* no bound on the whole transfer (the stream has no end); one on
+	 * connecting, and TCP keepalive finds a peer that vanished */
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_stream_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "exalsiusfs/" EXFS_VERSION);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->cafile)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->cafile);
+	if (curl_multi_add_handle(s->multi, c) != CURLM_OK) {
+		*err = strdup("could not start the transfer");
+		return -EIO;
+	}
+	s->running = 1;
+	s->t0 = http_now_ms();
+	return 0;
+}
+
+/* The transfer ended with cc: fill end, record it. */
+static void
+http_stream_ended(struct http_stream *s, CURLcode cc, struct http_stream_end *end)
+{
+	int unsent, unknown;
+
+	memset(end, 0, sizeof(*end));
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &end->status);
+	if (s->stopped) {
+		end->rc = -ECANCELED;
+	} else if (cc != CURLE_OK) {
+		end->rc = http_curl_errno(cc, 0, &unsent, &unknown);
+		end->err = model_asprintf("GET %s: %s", s->url,
+					  s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+	} else if (end->status != 200) {
+		end->body = s->err_body.data ? s->err_body.data : strdup("");
+		end->len = s->err_body.len;
+		memset(&s->err_body, 0, sizeof(s->err_body));
+	}
+	http_record(s->h, s->slot, end->rc == -ECANCELED ? 0 : end->rc, end->status,
+		    http_now_ms() - s->t0);
+	http_stream_detach(s);
+}
+
+int
+http_stream_run(struct http_stream *s, long timeout_ms, struct http_stream_end *end)
+{
+	int still, left;
+	CURLMsg *m;
+
+	if (!s->running) {
+		memset(end, 0, sizeof(*end));
+		end->rc = -EINVAL;
+		return 0;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		curl_multi_perform(s->multi, &still);
+		while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+			if (m->msg == CURLMSG_DONE && m->easy_handle == s->easy) {
+				http_stream_ended(s, m->data.result, end);
+				return 0;
+			}
+		}
+		if (pass == 0)
+			curl_multi_poll(s->multi, NULL, 0, timeout_ms < 0 ? 0 : (int)timeout_ms, NULL);
+	}
+	return 1;
+}
+
+void
+http_stream_wakeup(struct http_stream *s)
+{
+	curl_multi_wakeup(s->multi);
+}
+
+void
+http_stream_end_free(struct http_stream_end *end)
+{
+	free(end->err);
+	free(end->body);
+	memset(end, 0, sizeof(*end));
+}

@@ -99,6 +99,36 @@ int http_should_retry(enum http_retry retry, int rc, int unsent, long status,
  * capped at 5 s, plus jitter in [0, jitter_ms). Pure given jitter. */
 long http_backoff_ms(int attempt, long jitter);
 
+/*
+ * Streams: a GET whose 200 body arrives over time (a log), driven by one
+ * thread of the caller's: http_stream_start begins it (with a new token
+ * when reauth: the last one was refused with 401), http_stream_run moves
+ * it on for at most timeout_ms and says whether it has ended. Only
+ * http_stream_wakeup may be called from another thread (it makes a
+ * waiting http_stream_run return early). No bound on the transfer's
+ * length; connecting is bounded and TCP keepalive finds a dead peer.
+ */
+struct http_stream;
+/* Each piece of a 200 body, as it arrives; nonzero stops the transfer. */
+typedef int (*http_data_fn)(void *arg, const char *buf, size_t n);
+struct http_stream_end {
+	int rc;			/* 0: an answer (status); -ECANCELED: data() stopped it;
+				 * else the transport failure (-errno, err) */
+	long status;		/* 0 when no answer came */
+	char *err;		/* allocated, for rc < 0 */
+	char *body;		/* a non-200 answer's body (the first 64 KiB) */
+	size_t len;
+};
+struct http_stream *http_stream_new(struct http *h, int slot);
+int http_stream_start(struct http_stream *s, const char *path, int reauth,
+		      http_data_fn data, void *arg, char **err);
+/* 1 while the transfer goes on; 0 when it ended (end filled: free it with
+ * http_stream_end_free). */
+int http_stream_run(struct http_stream *s, long timeout_ms,
+		    struct http_stream_end *end);
+void http_stream_wakeup(struct http_stream *s);
+void http_stream_end_free(struct http_stream_end *end);
+void http_stream_free(struct http_stream *s);
 /* Nonzero when url is https://, or http:// to a loopback host. */
 int http_url_allowed(const char *url);
 

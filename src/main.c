@@ -43,12 +43,16 @@ struct options {
 	char *token_source;
 	char *cluster;
 	char *cafile;
-	char *num[5];		/* the numbers as given, checked by main_numbers */
+	char *logs_format;	/* text or ndjson */
+	char *num[8];		/* the numbers as given, checked by main_numbers */
 	int cache_ttl;
 	int timeout;
 	int retries;
 	int max_stale;
 	int wait_timeout;
+	int logs_max;		/* KiB held per workspace */
+	int logs_streams;
+	int logs_grace;
 	int umask;		/* bits taken from every mode (-o umask=OCTAL) */
 	int uid;		/* owner shown (-1: who mounted) */
 	int gid;
@@ -71,6 +75,9 @@ static const struct opts_num main_num_specs[] = {
 	{ "retries", NULL, 0, 10 },
 	{ "max_stale", "seconds", 0, 86400 },
 	{ "wait_timeout", "seconds", 1, 86400 },
+	{ "logs_max", "KiB", 64, 1048576 },
+	{ "logs_streams", NULL, 1, 4096 },
+	{ "logs_grace", "seconds", 1, 86400 },
 };
 
 enum { KEY_RO, KEY_ALLOW_OTHER, KEY_FG, KEY_DEBUG, KEY_HELP, KEY_VERSION };
@@ -89,6 +96,10 @@ static const struct fuse_opt main_opts[] = {
 	OPT("retries=%s", num[2]),
 	OPT("max_stale=%s", num[3]),
 	OPT("wait_timeout=%s", num[4]),
+	OPT("logs_max=%s", num[5]),
+	OPT("logs_streams=%s", num[6]),
+	OPT("logs_grace=%s", num[7]),
+	OPT("logs_format=%s", logs_format),
 	OPT("umask=%o", umask),
 	OPT("uid=%d", uid),
 	OPT("gid=%d", gid),
@@ -181,6 +192,11 @@ main_usage(const char *prog)
 	       "    -o max_stale=SECONDS   serve the last listing this long while the API\n"
 	       "                           fails transiently, 0-86400 (default 300, 0 = never)\n"
 	       "    -o wait_timeout=SECONDS  how long wait/STATE blocks, 1-86400 (default 600)\n"
+	       "    -o logs_max=KIB        log held per workspace, 64-1048576 (default 8192)\n"
+	       "    -o logs_streams=N      log streams open at once, 1-4096 (default 128)\n"
+	       "    -o logs_grace=SECONDS  a log stream outlives its last reader, 1-86400\n"
+	       "                           (default 30)\n"
+	       "    -o logs_format=FORMAT  text (TIMESTAMP POD MESSAGE, default) or ndjson\n"
 	       "    -o cafile=PATH         extra CA bundle for TLS verification\n"
 	       "    -o ro                  read-only mount\n"
 	       "    -o allow_other         let other users in (implies default_permissions)\n"
@@ -202,7 +218,7 @@ static int
 main_numbers(struct options *o)
 {
 	int *dst[] = { &o->cache_ttl, &o->timeout, &o->retries, &o->max_stale,
-		       &o->wait_timeout };
+		       &o->wait_timeout, &o->logs_max, &o->logs_streams, &o->logs_grace };
 	char *err = NULL;
 
 	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
@@ -450,6 +466,7 @@ main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { .cache_ttl = 10, .timeout = 30, .retries = 2,
 			     .max_stale = 300, .wait_timeout = 600,
+			     .logs_max = 8192, .logs_streams = 128, .logs_grace = 30,
 			     .uid = -1, .gid = -1 };
 	struct rlimit nocore = { 0, 0 };
 	struct http_cfg hc = { 0 };
@@ -507,6 +524,11 @@ main(int argc, char *argv[])
 	}
 	if (main_numbers(&o) != 0)
 		goto out;
+	if (o.logs_format && strcmp(o.logs_format, "text") != 0 &&
+	    strcmp(o.logs_format, "ndjson") != 0) {
+		fprintf(stderr, "exalsiusfs: logs_format must be text or ndjson\n");
+		goto out;
+	}
 	if (o.mountpoint && main_check_mountpoint(o.mountpoint) != 0)
 		goto out;
 	if (conf_auth(o.auth_url, &auth, &err) < 0) {
@@ -543,6 +565,10 @@ main(int argc, char *argv[])
 	vc.ro = o.ro;
 	vc.max_stale_ms = (long long)o.max_stale * 1000;
 	vc.wait_timeout_ms = (long long)o.wait_timeout * 1000;
+	vc.logs_cap = (size_t)o.logs_max * 1024;
+	vc.logs_streams = o.logs_streams;
+	vc.logs_grace_ms = (long long)o.logs_grace * 1000;
+	vc.logs_ndjson = o.logs_format && strcmp(o.logs_format, "ndjson") == 0;
 	vc.poll_notify = fs_poll_notify;
 	vc.poll_destroy = fs_poll_destroy;
 	vc.invalidate = fs_invalidate;
@@ -600,5 +626,6 @@ out:
 		free(o.num[i]);
 	free(o.cluster);
 	free(o.cafile);
+	free(o.logs_format);
 	return rc;
 }

@@ -22,6 +22,7 @@ static const char *const path_files[WS_FILE_COUNT] = {
 	[WS_FILE_ACCESS] = "access",
 	[WS_FILE_LOGS] = "logs",
 	[WS_FILE_WAIT] = "wait",
+	[WS_FILE_LOGS_FOLLOW] = "logs.follow",
 };
 
 enum ws_file

@@ -77,6 +77,7 @@ enum ws_file {
 	WS_FILE_ACCESS,
 	WS_FILE_LOGS,
 	WS_FILE_WAIT,
+	WS_FILE_LOGS_FOLLOW,	/* never listed: a reader that never ends */
 	WS_FILE_COUNT
 };
 

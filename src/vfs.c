@@ -227,6 +227,13 @@ vfs_is_dir(const struct node *n)
 	}
 }
 
+/* The logs files: read from the workspace's live stream (logs.c). */
+static int
+vfs_is_log(enum node_kind kind, enum ws_file file)
+{
+	return kind == NODE_WS && (file == WS_FILE_LOGS || file == WS_FILE_LOGS_FOLLOW);
+}
+
 static int
 vfs_is_writable(const struct node *n)
 {
@@ -265,8 +272,9 @@ vfs_size_fast(const struct node *n, off_t *size)
 }
 
 /* Attributes; the size of a file is its current rendering's, except for
- * logs and wait files, which cost an API call or block (size 0: they are
- * read with direct I/O to the end anyway). */
+ * wait files, which block (size 0: they are read with direct I/O to the
+ * end anyway), and the logs, whose size is what is held (live: it grows
+ * while the stream runs). */
 static int
 vfs_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
 {
@@ -296,7 +304,18 @@ vfs_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
 		return 0;
 	}
 	a->mode = vfs_is_writable(n) ? 0644 : 0444;
-	if ((n->kind == NODE_WS && n->file == WS_FILE_LOGS) || n->kind == NODE_WAIT) {
+	if (vfs_is_log(n->kind, n->file)) {
+		unsigned long long size = 0;
+
+		/* what is held now; nothing held is 0 (an open fetches it) */
+		a->live = 1;
+		a->mtime = n->cur->mtime;
+		if (n->file == WS_FILE_LOGS &&
+		    logs_size(v->logs, n->cur->ws->id, &size, &a->mtime) == 0)
+			a->size = (off_t)size;
+		return 0;
+	}
+	if (n->kind == NODE_WAIT) {
 		a->mtime = n->cur->mtime;
 		return 0;
 	}
@@ -313,6 +332,34 @@ vfs_attr(struct vfs *v, const struct node *n, struct vfs_attr *a)
 }
 
 /* ---- the operations ----------------------------------------------------- */
+
+/* A log stream failed (msg) or works again (NULL): the error file. */
+static void
+vfs_logs_note(void *arg, const char *id, const char *msg)
+{
+	vfs_note_error(arg, id, "logs", "logs", msg);
+}
+
+static struct logs *
+vfs_logs_new(struct vfs *v, const struct vfs_cfg *cfg)
+{
+	struct logs_cfg lc = {
+		.http = v->http,
+		.cap = cfg->logs_cap ? cfg->logs_cap : VFS_LOGS_CAP,
+		.max_streams = cfg->logs_streams > 0 ? cfg->logs_streams : VFS_LOGS_STREAMS,
+		.idle_ms = cfg->logs_idle_ms > 0 ? cfg->logs_idle_ms : VFS_LOGS_IDLE_MS,
+		.settle_max_ms = VFS_LOGS_SETTLE_MAX_MS,
+		.grace_ms = cfg->logs_grace_ms > 0 ? cfg->logs_grace_ms : VFS_LOGS_GRACE_MS,
+		.ndjson = cfg->logs_ndjson,
+		.poll_notify = v->poll_notify,
+		.poll_destroy = v->poll_destroy,
+		.poll_arg = v->invalidate_arg,
+		.note = vfs_logs_note,
+		.note_arg = v,
+	};
+
+	return logs_new(&lc);
+}
 
 struct vfs *
 vfs_new(const struct vfs_cfg *cfg, struct http *h)
@@ -354,7 +401,8 @@ vfs_new(const struct vfs_cfg *cfg, struct http *h)
 	/* templates change rarely: keep them ten times the list's TTL */
 	if ((cfg->cluster && !(v->cluster = strdup(cfg->cluster))) ||
 	    !(v->cache = cache_new(cfg->ttl_ms, &hooks)) ||
-	    !(v->tpl_cache = cache_new(cfg->ttl_ms * 10, &tpl_hooks))) {
+	    !(v->tpl_cache = cache_new(cfg->ttl_ms * 10, &tpl_hooks)) ||
+	    !(v->logs = vfs_logs_new(v, cfg))) {
 		vfs_free(v);
 		return NULL;
 	}
@@ -376,6 +424,7 @@ vfs_free(struct vfs *v)
 	if (orphans)
 		log_msg(LOG_LVL_DEBUG, "freed %lu open files the kernel never released",
 			orphans);
+	logs_free(v->logs);
 	while (v->drafts) {
 		struct draft *d = v->drafts;
 
@@ -468,8 +517,8 @@ vfs_readdir_children(struct vfs *v, struct node *n, vfs_fill_fn fill, void *ctx)
 	for (int f = 0; f < WS_FILE_COUNT; f++) {
 		child = *n;
 		child.file = (enum ws_file)f;
-		if (n->kind == NODE_WS && f == WS_FILE_SPEC)
-			continue;
+		if (n->kind == NODE_WS && (f == WS_FILE_SPEC || f == WS_FILE_LOGS_FOLLOW))
+			continue;	/* logs.follow never ends: find, grep -r, tar */
 		if (n->kind == NODE_DRAFT && f != WS_FILE_SPEC && f != WS_FILE_ERROR)
 			continue;
 		if (f == WS_FILE_WAIT)
@@ -649,7 +698,9 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 	/* libfuse asks for atomic O_TRUNC: the truncate comes with the open */
 	if (writing && (flags & O_TRUNC))
 		rc = vfs_truncate(v, path, 0, f);
-	if (rc == 0 && n.kind == NODE_WAIT)
+	if (rc == 0 && vfs_is_log(n.kind, n.file))
+		rc = logs_acquire(v->logs, f->id, &f->log);
+	else if (rc == 0 && n.kind == NODE_WAIT)
 		f->content = model_asprintf("%s\n", n.leaf);
 	else if (rc == 0 && (flags & O_ACCMODE) != O_WRONLY)
 		rc = vfs_render(v, &n, &f->content, &f->len, &mtime);
@@ -680,8 +731,8 @@ vfs_refresh_handle(struct vfs *v, struct vfs_file *f)
 	time_t mtime;
 	int rc;
 
-	if (f->kind == NODE_WAIT || (f->kind == NODE_WS && f->file == WS_FILE_LOGS))
-		return 0;	/* these are one-shot */
+	if (f->kind == NODE_WAIT || vfs_is_log(f->kind, f->file))
+		return 0;	/* one-shot, or read from the stream */
 	rc = vfs_resolve_opt(v, f->path, &n, RESOLVE_DESCRIBE | RESOLVE_OPEN);
 	if (rc < 0)
 		return rc;
@@ -708,10 +759,36 @@ vfs_refresh_handle(struct vfs *v, struct vfs_file *f)
 	return 0;
 }
 
+/* A read of the logs: the kernel's offset plus what was dropped under
+ * this reader (it never reads a byte twice, see logbuf.h). */
+static int
+vfs_read_log(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
+{
+	unsigned long long want, at;
+	size_t n;
+	int ended;
+
+	if (off < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&f->mu);
+	want = at = (unsigned long long)off + f->log_shift;
+	pthread_mutex_unlock(&f->mu);
+	n = logs_copy(v->logs, f->log, &at, buf, size, &ended);
+	pthread_mutex_lock(&f->mu);
+	if (at > want)
+		f->log_shift += at - want;
+	f->log_next = at + n;
+	pthread_mutex_unlock(&f->mu);
+	return (int)n;
+}
+
 int
 vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 {
 	int again;
+
+	if (f->log)
+		return vfs_read_log(v, f, buf, size, off);
 
 	pthread_mutex_lock(&f->mu);
 	again = off == 0 && f->reads++ > 0;
@@ -848,6 +925,8 @@ vfs_release(struct vfs *v, struct vfs_file *f)
 	pthread_mutex_unlock(&v->files_mu);
 	if (f->status && v->poll_destroy)
 		wait_forget_poller(v, f);
+	if (f->log)
+		logs_release(v->logs, f->log, f);
 	free(f->path);
 	free(f->content);
 	free(f->id);
@@ -866,6 +945,17 @@ vfs_poll(struct vfs *v, struct vfs_file *f, void *ph, unsigned *revents)
 	int rc;
 
 	*revents = POLLIN | POLLRDNORM;
+	if (f->log && f->file == WS_FILE_LOGS_FOLLOW) {
+		unsigned long long at;
+
+		pthread_mutex_lock(&f->mu);
+		at = f->log_next;
+		pthread_mutex_unlock(&f->mu);
+		rc = logs_poll(v->logs, f->log, f, at, ph, revents);
+		if (*revents)
+			*revents |= POLLRDNORM;
+		return rc;
+	}
 	if (f->kind == NODE_WS && f->file == WS_FILE_STATUS) {
 		pthread_mutex_lock(&f->mu);
 		seen = f->status ? strdup(f->status) : NULL;
@@ -1045,6 +1135,7 @@ vfs_rmdir(struct vfs *v, const char *path)
 		n.ent->ws->id);
 	if (v->on_deleted)	/* ends the waits on it (vfs_wait.c) */
 		v->on_deleted(v, n.ent->ws->id);
+	logs_gone(v->logs, n.ent->ws->id);	/* and its followers read to the end */
 	vfs_note_error(v, n.ent->ws->id, "delete", "delete", NULL);
 	t = calloc(1, sizeof(*t));
 	if (t && (t->id = strdup(n.ent->ws->id)) != NULL &&
@@ -1130,4 +1221,41 @@ vfs_chmod(struct vfs *v, const char *path)
 {
 	/* an editor may chmod or chown its temporary file: allowed, ignored */
 	return vfs_deny(v, path, 1);
+}
+
+int
+vfs_ready(struct vfs *v, struct vfs_file *f, off_t off, int nonblock,
+	  const void *key, vfs_ready_fn done, void *arg)
+{
+	unsigned long long at;
+	unsigned revents = 0;
+
+	if (!f->log)
+		return 0;
+	if (off < 0)	/* an open of logs: once the first burst is in */
+		return f->file == WS_FILE_LOGS
+		       ? logs_wait(v->logs, f->log, LOGS_SETTLED, 0, key, done, arg)
+		       : 0;
+	if (f->file != WS_FILE_LOGS_FOLLOW)
+		return 0;	/* logs ends where what is held ends */
+	pthread_mutex_lock(&f->mu);
+	at = (unsigned long long)off + f->log_shift;
+	pthread_mutex_unlock(&f->mu);
+	if (nonblock) {
+		logs_poll(v->logs, f->log, NULL, at, NULL, &revents);
+		return revents ? 0 : -EAGAIN;
+	}
+	return logs_wait(v->logs, f->log, LOGS_DATA, at, key, done, arg);
+}
+
+void
+vfs_ready_arm(struct vfs *v, const void *key)
+{
+	logs_arm(v->logs, key);
+}
+
+void
+vfs_ready_cancel(struct vfs *v, const void *key)
+{
+	logs_cancel(v->logs, key);
 }

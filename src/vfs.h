@@ -42,6 +42,12 @@ struct vfs_cfg {
 	/* whether the login was refused (may be NULL): API calls then fail
 	 * with EACCES, and what is held is served within max_stale */
 	int (*login_refused)(void *arg);
+	/* live logs (0: the defaults in vfs.c) */
+	size_t logs_cap;		/* bytes held per workspace */
+	int logs_streams;		/* streams open at once */
+	long long logs_idle_ms;		/* cat logs ends after this much quiet */
+	long long logs_grace_ms;	/* a stream outlives its last reader */
+	int logs_ndjson;		/* logs holds the API's JSON lines */
 };
 
 struct vfs_attr {
@@ -50,6 +56,7 @@ struct vfs_attr {
 	mode_t mode;		/* permission bits only */
 	off_t size;
 	time_t mtime;
+	int live;		/* grows by itself (logs): never cache attributes */
 };
 
 /* Called by vfs_readdir for each entry; nonzero stops the listing. */
@@ -98,6 +105,20 @@ int vfs_wait_begin(struct vfs *v, const char *path, int flags, const void *key,
 		   vfs_wait_done_fn done, void *arg);
 void vfs_wait_arm(struct vfs *v, const void *key);
 void vfs_wait_cancel(struct vfs *v, const void *key);
+/*
+ * Answering later: the logs files. vfs_ready says whether an open (off
+ * < 0, after vfs_open) or a read at off of handle f can be answered now
+ * (0), cannot (-errno; -EAGAIN for a nonblocking read with nothing to
+ * read), or will be when done(arg, rc) is called from another thread (1):
+ * rc 0, go on with vfs_read (or the open's reply), or -errno. The call
+ * comes only after vfs_ready_arm(key); vfs_ready_cancel(key) (an
+ * interrupt) answers it with -EINTR.
+ */
+typedef void (*vfs_ready_fn)(void *arg, int rc);
+int vfs_ready(struct vfs *v, struct vfs_file *f, off_t off, int nonblock,
+	      const void *key, vfs_ready_fn done, void *arg);
+void vfs_ready_arm(struct vfs *v, const void *key);
+void vfs_ready_cancel(struct vfs *v, const void *key);
 int vfs_unlink(struct vfs *v, const char *path);
 int vfs_rename(struct vfs *v, const char *from, const char *to);
 /* chmod/chown: refused on virtual files, ignored on temporary files. */

@@ -23,6 +23,7 @@
 
 #include "api.h"
 #include "cache.h"
+#include "logs.h"
 #include "model.h"
 #include "path.h"
 #include "snap.h"
@@ -94,6 +95,13 @@ struct vfs_pin {
 
 #define VFS_NAME_GRACE_MS 60000
 
+/* Live logs (options logs_max, logs_streams; see the README) */
+#define VFS_LOGS_CAP (8UL * 1024 * 1024)
+#define VFS_LOGS_STREAMS 128
+#define VFS_LOGS_IDLE_MS 1000
+#define VFS_LOGS_SETTLE_MAX_MS 10000
+#define VFS_LOGS_GRACE_MS 30000
+
 /* An open of wait/STATE, answered when the state is reached. */
 enum waiter_state { WAITER_PREPARING, WAITER_CANCELLED, WAITER_WAITING };
 
@@ -142,6 +150,7 @@ struct vfs {
 	 * workspace was deleted through this mount */
 	void (*on_deleted)(struct vfs *v, const char *id);
 	struct http *http;
+	struct logs *logs;		/* the live log streams (own lock) */
 	struct cache *cache;
 	struct cache *tpl_cache;
 	time_t started;
@@ -227,6 +236,10 @@ struct vfs_file {
 	int create_rc;			/* guarded by mu: failed create, for flush */
 	int control_rc;			/* control: a failed command (atomic); later
 					 * writes through this handle send nothing */
+	struct logs_stream *log;	/* logs, logs.follow: a reference */
+	unsigned long long log_shift;	/* guarded by mu: bytes dropped under the
+					 * reader (added to the kernel's offset) */
+	unsigned long long log_next;	/* guarded by mu: where the next read goes */
 	struct vfs_file *prev, *next;	/* vfs->files, under files_mu */
 };
 

@@ -50,27 +50,12 @@ vfs_draft_error(struct draft *d, time_t *mtime)
 	return s;
 }
 
-/* The logs file: fetched when opened, bounded in time and size. */
-static char *
-vfs_render_logs(struct vfs *v, const struct ws *w, int *rc)
-{
-	char *text = NULL, *err = NULL;
-
-	*rc = api_logs(v->http, w->id, &text, &err);
-	if (*rc < 0)
-		log_msg(LOG_LVL_ERR, "logs of %s: %s", w->id, err ? err : strerror(-*rc));
-	vfs_note_error(v, w->id, "logs", "logs", *rc < 0 ? (err ? err : strerror(-*rc)) : NULL);
-	free(err);
-	return text;
-}
-
 int
 vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	   time_t *mtime)
 {
 	const struct ws *w = n->cur ? n->cur->ws : NULL;
 	char *s = NULL;
-	int rc = 0;
 
 	*mtime = n->cur ? n->cur->mtime : v->started;
 	switch (n->kind) {
@@ -123,11 +108,6 @@ vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 			break;
 		case WS_FILE_ACCESS:
 			s = strdup(w->access);
-			break;
-		case WS_FILE_LOGS:
-			s = vfs_render_logs(v, w, &rc);
-			if (rc < 0)
-				return rc;
 			break;
 		default:
 			return -EISDIR;

@@ -441,6 +441,7 @@ vfs_stop(struct vfs *v)
 {
 	list_stop(v);
 	wait_stop(v);
+	logs_stop(v->logs);
 }
 
 int
