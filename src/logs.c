@@ -193,11 +193,14 @@ logs_data(void *arg, const char *buf, size_t n)
 	struct logs_poller *woken = NULL;
 	unsigned long skipped = 0;
 	long grew;
-	int stop;
+	int stop, clear = 0;
 
 	pthread_mutex_lock(&L->mu);
 	stop = s->stop;
 	if (!stop) {
+		/* an answer is coming: the stream works (again) */
+		clear = s->err != 0;
+		s->err = 0;
 		skipped = s->buf.skipped;
 		grew = logbuf_feed(&s->buf, buf, n);
 		skipped = s->buf.skipped - skipped;
@@ -213,6 +216,8 @@ logs_data(void *arg, const char *buf, size_t n)
 	logs_wake_pollers(L, woken);
 	if (skipped)
 		log_msg(LOG_LVL_WARN, "logs of %s: %lu unreadable lines skipped", s->id, skipped);
+	if (clear && L->cfg.note)
+		L->cfg.note(L->cfg.note_arg, s->id, NULL);
 	return stop;
 }
 
@@ -313,7 +318,7 @@ logs_main(void *arg)
 		struct logs_req *ready = NULL;
 		long long now = logs_now(), wait;
 		char *note = NULL, *err = NULL;
-		int rc, running = 1, clear = 0;
+		int rc = 0, running = 1;
 
 		if (!s->connected && now >= next_ms) {
 			if (conns++ > 0)
@@ -378,14 +383,11 @@ logs_main(void *arg)
 		pthread_mutex_lock(&L->mu);
 		if (!running) {
 			grew = logbuf_end(&s->buf) > end0;
-			clear = rc == 0 && s->err;
-			if (rc == 0)
-				s->err = 0;
 			logs_ended(L, s, rc, err, grew, &attempt, &reauth, &next_ms, &note);
 			if (rc != -EACCES)
 				reauth = 0;
 			free(err);
-			if (note || clear) {
+			if (note) {
 				pthread_mutex_unlock(&L->mu);
 				if (L->cfg.note)
 					L->cfg.note(L->cfg.note_arg, s->id, note);

@@ -196,7 +196,7 @@ dot_render_stats(struct vfs *v)
 {
 	struct http_stats hs;
 	struct cache_stats cs;
-	unsigned long total = 0, stale;
+	unsigned long total = 0, stale, log_open, log_started;
 	size_t nws = 0, ndrafts = 0, nwaiters = 0, npollers = 0;
 	time_t last = 0;
 	char *buf = NULL;
@@ -243,6 +243,8 @@ dot_render_stats(struct vfs *v)
 	fprintf(fp, "last_list_refresh %lld\n", (long long)last);
 	fprintf(fp, "workspaces %zu\ndrafts %zu\n", nws, ndrafts);
 	fprintf(fp, "waiters %zu\npollers %zu\n", nwaiters, npollers);
+	logs_counts(v->logs, &log_open, &log_started);
+	fprintf(fp, "log_streams_open %lu\nlog_streams_started %lu\n", log_open, log_started);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;
