@@ -15,6 +15,19 @@ well as the fixed token. /_emulator/auth steers the device flow (approve,
 deny, expire, slow_down), token lifetimes, revocation (of refresh tokens,
 or of every access token issued so far) and refresh latency.
 
+GET /v1/workspace/{id}/logs is a live stream, as the real service's: a
+chunked application/x-ndjson 200 with every line the workspace's log holds
+(a deterministic history, then what was appended), then each new line as it
+is appended. It ends cleanly when the workspace is deleted, at shutdown,
+after 3600 s or after the setting log_end_after (s); it is cut without the
+terminating chunk after log_drop_after lines. Start and create append a
+start-up sequence spread over the pending delay, stop appends a line, the
+setting log_rate (lines/s) appends "tick N" lines to every workspace with an
+open stream. Admin: POST /_emulator/logs {"id", "lines": [...]} or {"id",
+"count", "size"} appends; GET /_emulator/logs?id= lists the lines held;
+GET /_emulator/streams counts open and started streams; POST
+/_emulator/config sets log_rate, log_end_after, log_drop_after (0: off).
+
 Python 3 standard library only. Listens on 127.0.0.1 only; never contacts
 any other address (the 203.0.113.x addresses in the data are documentation
 addresses, i.e. plain strings).
@@ -1789,7 +1802,14 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         description="Local emulator of the exalsius workspace API (127.0.0.1 only). "
                     "The accepted bearer token comes from $EXALSIUS_TOKEN "
-                    "(default %r)." % DEFAULT_TOKEN)
+                    "(default %r)." % DEFAULT_TOKEN,
+        epilog="Workspace logs are an endless chunked NDJSON stream. Admin API "
+               "(unauthenticated, /_emulator/): POST config {log_rate: lines/s "
+               "appended to streamed workspaces, log_end_after: s until a stream "
+               "ends cleanly, log_drop_after: lines until it is cut; 0 = off, the "
+               "default}; POST logs {id, lines: [...]} or {id, count, size} appends "
+               "lines; GET logs?id=UUID lists them; GET streams counts open and "
+               "started log streams. See the module docstring for the rest.")
     p.add_argument("--port", type=int, default=0, help="TCP port (default 0: ephemeral)")
     p.add_argument("--port-file", help="write the bound port number to this file")
     p.add_argument("--seed", type=int, default=0, metavar="N",
