@@ -438,8 +438,8 @@ class Log:
         _, pod, _ = log_identity(ws)
         self.prefix = b"".join((b'{"pod_name":', dump(pod), b',"pod_namespace":',
                                 dump(rec.namespace), b',"timestamp":"'))
-        last = json.loads(self.lines[-1])["timestamp"]
-        self.last_ms = int(round(parse_epoch(last) * 1000))
+        last = parse_epoch(json.loads(self.lines[-1])["timestamp"])
+        self.last_ms = int(round(last * 1000)) if last is not None else 0
         self.pending = []
         self.ticks = self.fills = self.streams = 0
         self.next_tick = None
