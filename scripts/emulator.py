@@ -15,6 +15,19 @@ well as the fixed token. /_emulator/auth steers the device flow (approve,
 deny, expire, slow_down), token lifetimes, revocation (of refresh tokens,
 or of every access token issued so far) and refresh latency.
 
+GET /v1/workspace/{id}/logs is a live stream, as the real service's: a
+chunked application/x-ndjson 200 with every line the workspace's log holds
+(a deterministic history, then what was appended), then each new line as it
+is appended. It ends cleanly when the workspace is deleted, at shutdown,
+after 3600 s or after the setting log_end_after (s); it is cut without the
+terminating chunk after log_drop_after lines. Start and create append a
+start-up sequence spread over the pending delay, stop appends a line, the
+setting log_rate (lines/s) appends "tick N" lines to every workspace with an
+open stream. Admin: POST /_emulator/logs {"id", "lines": [...]} or {"id",
+"count", "size"} appends; GET /_emulator/logs?id= lists the lines held;
+GET /_emulator/streams counts open and started streams; POST
+/_emulator/config sets log_rate, log_end_after, log_drop_after (0: off).
+
 Python 3 standard library only. Listens on 127.0.0.1 only; never contacts
 any other address (the 203.0.113.x addresses in the data are documentation
 addresses, i.e. plain strings).
@@ -32,7 +45,9 @@ import json
 import os
 import random
 import re
+import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -268,16 +283,31 @@ LOG_SPECIFIC = {
 }
 
 
-def make_logs(ws, namespace):
-    """Deterministic NDJSON log lines (5..20) derived from the workspace id."""
+def log_identity(ws):
+    """(template name, pod name, image) of a workspace's log lines."""
     wid = ws.get("id") if isinstance(ws.get("id"), str) else ""
     tmpl = ws.get("template")
     tname = tmpl.get("name") if isinstance(tmpl, dict) else None
     tname = tname if isinstance(tname, str) and tname else "workspace"
-    rnd = random.Random(zlib.crc32(wid.encode("utf-8", "surrogatepass")))
     slug = re.sub(r"[^a-z0-9-]+", "-", tname.lower()).strip("-")[:40] or "workspace"
     pod = "%s-%s-0" % (slug, re.sub(r"[^a-z0-9]", "", wid.lower())[:8] or "x")
-    image = "ghcr.io/exalsius/%s:latest" % slug
+    return tname, pod, "ghcr.io/exalsius/%s:latest" % slug
+
+
+def startup_messages(ws):
+    """What a start appends to the log, spread over the pending delay."""
+    tname, _, image = log_identity(ws)
+    return (["Scheduling pod", 'Pulling image "%s"' % image,
+             'Successfully pulled image "%s"' % image,
+             "Created container workspace", "Started container workspace"]
+            + LOG_SPECIFIC.get(tname, []))
+
+
+def make_logs(ws, namespace):
+    """Deterministic NDJSON log lines (5..20) derived from the workspace id."""
+    wid = ws.get("id") if isinstance(ws.get("id"), str) else ""
+    tname, pod, image = log_identity(ws)
+    rnd = random.Random(zlib.crc32(wid.encode("utf-8", "surrogatepass")))
     msgs = ['Pulling image "%s"' % image, 'Successfully pulled image "%s"' % image,
             "Created container workspace", "Started container workspace"]
     msgs += LOG_SPECIFIC.get(tname, [])
@@ -375,11 +405,11 @@ def validate_create(obj):
 class Record:
     """One stored workspace. `managed` records were created or seeded by the
     emulator; raw ones were injected verbatim through the admin API."""
-    __slots__ = ("ws", "managed", "born", "k", "namespace", "blob", "seq")
+    __slots__ = ("ws", "managed", "born", "k", "namespace", "blob", "seq", "log")
 
     def __init__(self, ws, managed, born=None, k=0, namespace="default"):
         self.ws, self.managed, self.born, self.k = ws, managed, born, k
-        self.namespace, self.blob, self.seq = namespace, None, 0
+        self.namespace, self.blob, self.seq, self.log = namespace, None, 0, None
 
     def json(self):
         if self.blob is None:
@@ -387,13 +417,104 @@ class Record:
         return self.blob
 
 
+MAX_FILL = 256 << 20          # count * size of one POST /_emulator/logs filler call
+MAX_STREAM = 3600.0           # no log stream lasts longer (seconds)
+
+
+class Log:
+    """A workspace's log: the deterministic history of make_logs, then the
+    lines appended later (NDJSON, one bytes object per line, each ending in
+    a newline). `pending` holds lines not yet due: (monotonic due, wall
+    clock ms, message), released in due order by release(). Guarded by the
+    store's lock; appends notify the store's condition."""
+    __slots__ = ("wid", "lines", "pending", "prefix", "last_ms", "ticks", "fills",
+                 "streams", "next_tick", "closed", "_sec")
+
+    def __init__(self, rec):
+        ws = rec.ws
+        self.wid = ws.get("id")
+        hist = make_logs(ws, rec.namespace)
+        self.lines = [ln + b"\n" for ln in hist.split(b"\n")[:-1]]
+        _, pod, _ = log_identity(ws)
+        self.prefix = b"".join((b'{"pod_name":', dump(pod), b',"pod_namespace":',
+                                dump(rec.namespace), b',"timestamp":"'))
+        last = parse_epoch(json.loads(self.lines[-1])["timestamp"])
+        self.last_ms = int(round(last * 1000)) if last is not None else 0
+        self.pending = []
+        self.ticks = self.fills = self.streams = 0
+        self.next_tick = None
+        self.closed = False
+        self._sec = (None, b"")
+
+    def _stamp(self, ms):
+        """The timestamp of a new line: ms, or just after the last one."""
+        ms = max(ms, self.last_ms + 1)
+        self.last_ms = ms
+        sec = ms // 1000
+        if self._sec[0] != sec:
+            self._sec = (sec, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)).encode())
+        return b"%s%03dZ" % (self._sec[1], ms % 1000)
+
+    def append(self, msg, ms=None):
+        if ms is None:
+            ms = time.time_ns() // 1000000
+        self.lines.append(b"".join((self.prefix, self._stamp(ms), b'","log_message":',
+                                    dump(msg), b"}\n")))
+
+    def fill(self, count, size):
+        """count filler lines "fill K xxx..." of about size bytes of message."""
+        ms = time.time_ns() // 1000000
+        xs = "x" * size
+        add, stamp, prefix = self.lines.append, self._stamp, self.prefix
+        for _ in range(count):
+            self.fills += 1
+            head = "fill %d " % self.fills
+            msg = (head + xs[:max(size - len(head), 1)]).encode("ascii")
+            add(b"".join((prefix, stamp(ms), b'","log_message":"', msg, b'"}\n')))
+
+    def schedule(self, msgs, spread):
+        """Lines that fall due evenly over the next `spread` seconds, the
+        first at once, the last at the end."""
+        mono, wall = time.monotonic(), time.time_ns() // 1000000
+        n = len(msgs)
+        for i, msg in enumerate(msgs):
+            off = spread * i / (n - 1) if n > 1 else 0.0
+            self.pending.append((mono + off, wall + int(off * 1000), msg))
+        self.release()
+
+    def release(self, now=None):
+        """Move the lines that are due from pending to the log; True if any."""
+        if not self.pending:
+            return False
+        now = time.monotonic() if now is None else now
+        n = 0
+        for due, ms, msg in self.pending:
+            if due > now:
+                break
+            self.append(msg, ms)
+            n += 1
+        del self.pending[:n]
+        return n > 0
+
+    def next_due(self):
+        return self.pending[0][0] if self.pending else None
+
+
 class Store:
     """All emulator state; every access holds self.lock."""
 
     def __init__(self, token, pending_delay, quiet):
         self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)  # log appends, deletes, shutdown
         self.token, self.pending_delay, self.quiet = token, pending_delay, quiet
         self.keep_deleted = False  # delete marks DELETED instead of removing
+        self.log_rate = 0.0     # tick lines/s appended to each workspace with a stream
+        self.log_end_after = 0.0   # a stream ends cleanly after this many s (0: never)
+        self.log_drop_after = 0    # a stream is cut after this many lines (0: never)
+        self.open_streams = {}  # workspace id -> log streams open now
+        self.streamed = set()   # Logs with an open stream (the generator's work list)
+        self.streams_started = 0
+        self.closed = False     # replaced by /_emulator/restore: its streams end
         self.records = {}       # seq -> Record, in insertion (= created_at) order
         self.by_id = {}         # workspace id -> seq of the first record with it
         self.shadowed = {}      # id -> [seq...] later records sharing that id
@@ -424,7 +545,23 @@ class Store:
                 self.by_id[wid] = self.seq
         self.version += 1
 
+    def _log(self, rec):
+        """The record's log, created on first use (due lines released)."""
+        if rec.log is None:
+            rec.log = Log(rec)
+        elif rec.log.release():
+            self.cond.notify_all()
+        return rec.log
+
+    def _end_log(self, rec):
+        """A deleted workspace: its open streams end."""
+        if rec.log is not None:
+            rec.log.closed = True
+            rec.log.pending = []
+            self.cond.notify_all()
+
     def _remove(self, rec):
+        self._end_log(rec)
         del self.records[rec.seq]
         self.pending.pop(rec.seq, None)
         wid = rec.ws.get("id")
@@ -874,6 +1011,8 @@ class Api:
             s.next_k += 1
             s._add(rec)
             s.pending[rec.seq] = rec
+            s._log(rec).schedule(startup_messages(ws), s.pending_delay)
+            s.cond.notify_all()
         return 201, dump({"workspace_id": new_id}), "application/json", []
 
     def describe_workspace(self, wid, query, body):
@@ -894,6 +1033,7 @@ class Api:
                                    "The workspace with ID %s was not found." % wid)
                 rec.ws["workspace_status"] = "DELETED"
                 self.s._touch(rec)
+                self.s._end_log(rec)
             else:
                 self.s._remove(rec)
         return 200, dump({"workspace_id": real_id}), "application/json", []
@@ -924,6 +1064,13 @@ class Api:
             elif not start and "access_information" in ws:
                 ws["access_information"] = []
             s._touch(rec)
+            log = s._log(rec)
+            if start:
+                log.schedule(startup_messages(ws), s.pending_delay)
+            else:
+                log.pending = []    # a start-up cut short
+                log.append("Stopping container workspace")
+            s.cond.notify_all()
             real_id = ws["id"]
         return 200, dump({"workspace_id": real_id}), "application/json", []
 
@@ -934,11 +1081,12 @@ class Api:
         return self._transition(wid, False)
 
     def get_workspace_logs(self, wid, query, body):
+        """The answer is a stream (Handler._stream_logs); the body here is
+        the record whose log it follows."""
         with self.s.lock:
             rec = self.s._lookup(wid)
-            ws, ns = rec.ws, rec.namespace
-            out = make_logs(ws, ns)
-        return 200, out, "application/x-ndjson", []
+            self.s._log(rec)
+        return 200, rec, "application/x-ndjson", []
 
     def list_workspace_templates(self, wid, query, body):
         return (200, self.s.templates_body, "application/json",
@@ -1177,6 +1325,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self._status = "lost(%s)" % status
             return
+        if isinstance(out, Record):
+            self._stream_logs(out, kind == "truncated")
+            return
         if kind == "truncated":
             self.close_connection = True
             if len(out) >= 2:
@@ -1185,6 +1336,140 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._send(status, out, ctype, headers, declared=len(out) + 16)
             return
         self._send(status, out, ctype, headers)
+
+    # -- the logs stream
+    CHUNK = 256 << 10
+
+    def _write_lines(self, lines, chunked):
+        """Lines out in chunks of about CHUNK bytes, each written at once
+        (unbuffered socket writes: every chunk is on the wire on return)."""
+        i, n, total = 0, len(lines), 0
+        while i < n:
+            j, size = i, 0
+            while j < n and size < self.CHUNK:
+                size += len(lines[j])
+                j += 1
+            body = b"".join(lines[i:j])
+            self.wfile.write(b"%x\r\n%s\r\n" % (size, body) if chunked else body)
+            total += size
+            i = j
+        return total
+
+    def _client_gone(self):
+        """True once the client has closed its end (EOF waiting to be read)."""
+        try:
+            p = select.poll()
+            p.register(self.connection, select.POLLIN)
+            ev = p.poll(0)
+            if not ev:
+                return False
+            if ev[0][1] & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                return True
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    def _stream_logs(self, rec, truncated):
+        """GET .../logs: every line held, then each new one as it is appended,
+        as chunks of a chunked 200 (HTTP/1.0: a body ended by closing). Ends
+        cleanly (terminating chunk) when the workspace is deleted, after
+        log_end_after seconds, after MAX_STREAM seconds or at shutdown;
+        abruptly (no terminating chunk) after log_drop_after lines or with
+        the truncated fault (half the lines held); quietly when the client
+        goes away. Waits on the store's condition, never longer than 0.5 s."""
+        store, server, log = self.store, self.server, rec.log
+        wid = log.wid
+        chunked = self.request_version == "HTTP/1.1"
+        with store.cond:
+            store.streams_started += 1
+            store.open_streams[wid] = store.open_streams.get(wid, 0) + 1
+            log.streams += 1
+            store.streamed.add(log)
+            store.cond.notify_all()
+        server.start_generator()
+        self._started = True
+        t0 = time.monotonic()
+        sent, nbytes, idx, how = 0, 0, 0, "client gone"
+
+        def state(now):
+            """(why the stream ends or None, how long to wait at most)"""
+            log.release(now)
+            end_after = store.log_end_after
+            limit = min(end_after, MAX_STREAM) if end_after > 0 else MAX_STREAM
+            left = limit - (now - t0)
+            if log.closed or store.closed:
+                return "deleted", 0
+            if server.stopping:
+                return "shutdown", 0
+            if left <= 0:
+                return ("end_after" if end_after > 0 else "max"), 0
+            due = log.next_due()
+            return None, min(0.5, left, due - now if due is not None else 0.5)
+
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Cache-Control", "no-cache")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.close_connection = True
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if truncated:
+                with store.cond:
+                    data = log.lines[:max(len(log.lines) // 2, 1)]
+                nbytes += self._write_lines(data, chunked)
+                sent, how = len(data), "truncated"
+                self.close_connection = True
+                return
+            while True:
+                with store.cond:
+                    why, wait = state(time.monotonic())
+                    if why is None and idx == len(log.lines):
+                        store.cond.wait(max(wait, 0.001))
+                        why, _ = state(time.monotonic())
+                    data = log.lines[idx:]
+                    idx += len(data)
+                    drop_after = store.log_drop_after
+                if drop_after and sent + len(data) >= drop_after:
+                    data = data[:max(drop_after - sent, 0)]
+                    nbytes += self._write_lines(data, chunked)
+                    sent += len(data)
+                    how = "dropped"
+                    self.close_connection = True   # no terminating chunk
+                    return
+                if data:
+                    nbytes += self._write_lines(data, chunked)
+                    sent += len(data)
+                if why is not None:
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                    how = why
+                    if why == "shutdown" or not chunked:
+                        self.close_connection = True
+                    return
+                if not data and self._client_gone():
+                    self.close_connection = True
+                    return
+        except OSError:     # ConnectionError, TimeoutError: the client went away
+            self.close_connection = True
+        finally:
+            with store.cond:
+                n = store.open_streams.get(wid, 0) - 1
+                if n > 0:
+                    store.open_streams[wid] = n
+                else:
+                    store.open_streams.pop(wid, None)
+                log.streams -= 1
+                if log.streams <= 0:
+                    store.streamed.discard(log)
+                    log.next_tick = None
+                store.cond.notify_all()
+            self._status, self._nbytes = 200, nbytes
+            self._note += " stream=%s lines=%d %.1fs" % (how, sent, time.monotonic() - t0)
 
     def _process(self, op, wid, path, query_string, body, body_err):
         try:
@@ -1232,6 +1517,58 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send_json(status, out)
 
     # -- admin API (no auth)
+    def _admin_logs(self, m, body):
+        """GET ?id=UUID: {"lines": [every line held]}; POST {"id", "lines": [...]}
+        or {"id", "count", "size"}: append, answer {"ok": true, "total": N}."""
+        store = self.store
+        if m == "GET":
+            q = parse_qs(urlsplit(self.path).query)
+            wid = q.get("id", [""])[0]
+            if not wid:
+                raise bad("Parameter 'id' is required")
+            with store.lock:
+                log = store._log(store._lookup(wid))
+                lines = list(log.lines)
+            return self._send(200, b"".join((b'{"lines":[', b",".join(
+                ln[:-1] for ln in lines), b"]}")), "application/json")
+        obj = parse_json(body)
+        if not isinstance(obj, dict):
+            raise bad("Body must be a JSON object")
+        extra = sorted(set(obj) - {"id", "lines", "count", "size"})
+        if extra:
+            raise bad("Unknown field(s): " + ", ".join(extra))
+        wid = obj.get("id")
+        if not isinstance(wid, str) or not wid:
+            raise bad("Field 'id' must be a workspace id (string)")
+        lines = obj.get("lines")
+        count, size = obj.get("count"), obj.get("size", 64)
+        if ("lines" in obj) == ("count" in obj):
+            raise bad("Give exactly one of 'lines' and 'count'")
+        if "lines" in obj:
+            if "size" in obj:
+                raise bad("Field 'size' goes with 'count'")
+            if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+                raise bad("Field 'lines' must be a list of strings")
+        else:
+            for f, v, hi in (("count", count, 1000000), ("size", size, 65536)):
+                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= hi:
+                    raise bad("Field '%s' must be an integer between 0 and %d" % (f, hi))
+            if count * size > MAX_FILL:
+                raise bad("count * size must not exceed %d bytes" % MAX_FILL)
+        with store.cond:
+            log = store._log(store._lookup(wid))
+            if log.closed:
+                raise ApiError(404, "Workspace Not Found",
+                               "The workspace with ID %s was deleted." % wid)
+            if lines is not None:
+                for msg in lines:
+                    log.append(msg)
+            else:
+                log.fill(count, size)
+            total = len(log.lines)
+            store.cond.notify_all()
+        return self._send_json(200, {"ok": True, "total": total})
+
     def _handle_admin(self, path):
         body, body_err = self._read_body()
         store, m, name = self.store, self.command, path[len(ADMIN_PREFIX):]
@@ -1264,6 +1601,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with store.lock:
                     store.counts = dict.fromkeys(OPERATIONS, 0)
                     store.total = 0
+                    store.streams_started = 0
                     out = dict(store.counts, total=0)
                 return self._send_json(200, out)
             if (m, name) == ("GET", "requests"):
@@ -1281,8 +1619,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 # start token, no faults, counts and request lines zero);
                 # settings (config) stay
                 fresh = Store(self.server.start_token, store.pending_delay, store.quiet)
+                fresh.log_rate, fresh.log_end_after, fresh.log_drop_after = (
+                    store.log_rate, store.log_end_after, store.log_drop_after)
                 self.server.seed(fresh)
                 self.server.store = fresh
+                with store.cond:    # the old workspaces' log streams end
+                    store.closed = True
+                    store.cond.notify_all()
                 return self._send_json(200, {"ok": True, "workspaces": len(fresh.records)})
             if name == "faults" and m in ("GET", "POST", "DELETE"):
                 rule = parse_fault(parse_json(body)) if m == "POST" else None
@@ -1318,13 +1661,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 obj = parse_json(body) if m == "POST" else {}
                 if not isinstance(obj, dict):
                     raise bad("Body must be a JSON object")
-                extra = sorted(set(obj) - {"pending_delay", "quiet", "keep_deleted"})
+                extra = sorted(set(obj) - {"pending_delay", "quiet", "keep_deleted",
+                                           "log_rate", "log_end_after", "log_drop_after"})
                 if extra:
                     raise bad("Unknown setting(s): " + ", ".join(extra))
                 pd = obj.get("pending_delay")
                 if "pending_delay" in obj and (isinstance(pd, bool) or
                                                not isinstance(pd, (int, float)) or pd < 0):
                     raise bad("Field 'pending_delay' must be a non-negative number")
+                for f, hi in (("log_rate", 10000), ("log_end_after", MAX_STREAM)):
+                    v = obj.get(f)
+                    if f in obj and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                     or not 0 <= v <= hi):
+                        raise bad("Field '%s' must be a number between 0 and %g" % (f, hi))
+                v = obj.get("log_drop_after")
+                if "log_drop_after" in obj and (isinstance(v, bool) or not isinstance(v, int)
+                                                or v < 0):
+                    raise bad("Field 'log_drop_after' must be a non-negative integer")
                 for flag in ("quiet", "keep_deleted"):
                     if flag in obj and not isinstance(obj[flag], bool):
                         raise bad("Field '%s' must be a boolean" % flag)
@@ -1335,8 +1688,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         store.quiet = obj["quiet"]
                     if "keep_deleted" in obj:
                         store.keep_deleted = obj["keep_deleted"]
+                    if "log_rate" in obj:
+                        store.log_rate = float(obj["log_rate"])
+                        for log in store.streamed:
+                            log.next_tick = None    # the new rate from now on
+                    if "log_end_after" in obj:
+                        store.log_end_after = float(obj["log_end_after"])
+                    if "log_drop_after" in obj:
+                        store.log_drop_after = obj["log_drop_after"]
+                    store.cond.notify_all()     # open streams see the change
                     out = {"pending_delay": store.pending_delay, "quiet": store.quiet,
-                           "keep_deleted": store.keep_deleted}
+                           "keep_deleted": store.keep_deleted, "log_rate": store.log_rate,
+                           "log_end_after": store.log_end_after,
+                           "log_drop_after": store.log_drop_after}
+                if store.log_rate > 0:
+                    self.server.start_generator()
+                return self._send_json(200, out)
+            if name == "logs" and m in ("GET", "POST"):
+                return self._admin_logs(m, body)
+            if (m, name) == ("GET", "streams"):
+                with store.lock:
+                    out = {"open": dict(store.open_streams),
+                           "total": sum(store.open_streams.values()),
+                           "started": store.streams_started}
                 return self._send_json(200, out)
             if (m, name) == ("GET", "state"):
                 with store.lock:
@@ -1356,6 +1730,58 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 128
+    stopping = False        # set at shutdown: log streams end, the generator stops
+    generator = None
+    _gen_lock = threading.Lock()
+
+    def start_generator(self):
+        """The log_rate generator: one thread at most, started on first need."""
+        with self._gen_lock:
+            if self.generator is None and not self.stopping:
+                self.generator = threading.Thread(target=self._generate,
+                                                  name="log-generator", daemon=True)
+                self.generator.start()
+
+    def _generate(self):
+        """Appends "tick N" lines at log_rate per second to every workspace
+        with an open log stream; sleeps on the store's condition (at most
+        0.5 s, at least 10 ms: a high rate is served in batches)."""
+        while not self.stopping:
+            store = self.store
+            with store.cond:
+                now = time.monotonic()
+                wake = now + 0.5
+                rate = store.log_rate if not store.closed else 0.0
+                added = False
+                for log in store.streamed:
+                    if rate <= 0 or log.closed:
+                        log.next_tick = None
+                        continue
+                    period = 1.0 / rate
+                    if log.next_tick is None:
+                        log.next_tick = now + period
+                    n = 0
+                    while log.next_tick <= now and n < 100000:
+                        log.release(now)    # due start-up lines keep their place
+                        log.ticks += 1
+                        log.append("tick %d" % log.ticks)
+                        log.next_tick += period
+                        n += 1
+                    if log.next_tick <= now:    # fell far behind: skip, do not burst
+                        log.next_tick = now + period
+                    added = added or n > 0
+                    wake = min(wake, log.next_tick)
+                if added:
+                    store.cond.notify_all()
+                if not self.stopping:
+                    store.cond.wait(min(0.5, max(0.01, wake - now)))
+
+    def halt(self):
+        """Shutdown: streams end (terminating chunk), the generator stops."""
+        self.stopping = True
+        store = self.store
+        with store.cond:
+            store.cond.notify_all()
 
 
 # ---------------------------------------------------------------- main
@@ -1376,7 +1802,14 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         description="Local emulator of the exalsius workspace API (127.0.0.1 only). "
                     "The accepted bearer token comes from $EXALSIUS_TOKEN "
-                    "(default %r)." % DEFAULT_TOKEN)
+                    "(default %r)." % DEFAULT_TOKEN,
+        epilog="Workspace logs are an endless chunked NDJSON stream. Admin API "
+               "(unauthenticated, /_emulator/): POST config {log_rate: lines/s "
+               "appended to streamed workspaces, log_end_after: s until a stream "
+               "ends cleanly, log_drop_after: lines until it is cut; 0 = off, the "
+               "default}; POST logs {id, lines: [...]} or {id, count, size} appends "
+               "lines; GET logs?id=UUID lists them; GET streams counts open and "
+               "started log streams. See the module docstring for the rest.")
     p.add_argument("--port", type=int, default=0, help="TCP port (default 0: ephemeral)")
     p.add_argument("--port-file", help="write the bound port number to this file")
     p.add_argument("--seed", type=int, default=0, metavar="N",
@@ -1418,10 +1851,14 @@ def main(argv=None):
     server.auth.token_ttl = args.token_ttl
     port = server.server_address[1]
 
+    def halt():
+        server.halt()
+        server.shutdown()
+
     def stop(signum, frame):
         # raising here could land inside socketserver's own request
         # handling, which swallows it: ask the loop to end instead
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        threading.Thread(target=halt, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -1437,6 +1874,16 @@ def main(argv=None):
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        server.halt()
+        # open log streams see the flag within 0.5 s and send their
+        # terminating chunk; wait for them a little, then go regardless
+        st = server.store
+        deadline = time.monotonic() + 1.5
+        with st.cond:
+            while st.open_streams and time.monotonic() < deadline:
+                st.cond.wait(0.1)
+        if server.generator is not None:
+            server.generator.join(1.0)
         server.server_close()
     sys.stderr.write("emulator: stopped\n")
     return 0

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -245,6 +246,100 @@ def request(port, method, path, body=None, token=TOKEN, headers=None, conn=None)
     finally:
         if own:
             conn.close()
+
+
+class LogStream:
+    """GET .../logs read by hand over a socket: the status and headers, then
+    the chunks as they arrive, with the arrival time of every line. `ended`
+    becomes "clean" (terminating chunk), "abrupt" (closed without it) or
+    stays None (still open)."""
+
+    def __init__(self, port, wid, token=TOKEN):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=HTTP_TIMEOUT)
+        self.sock.sendall(("GET /v1/workspace/%s/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Authorization: Bearer %s\r\nAccept: application/x-ndjson\r\n\r\n"
+                           % (wid, token)).encode())
+        self.t0 = time.monotonic()
+        self.raw, self.body, self.ended, self.eof = b"", b"", None, False
+        self.lines, self.arrived = [], []   # raw line bytes, monotonic arrival
+        while b"\r\n\r\n" not in self.raw:
+            if not self._recv(self.t0 + HTTP_TIMEOUT):
+                raise AssertionError("no response headers: %r" % self.raw[:200])
+        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
+        head = head.decode("latin-1").split("\r\n")
+        self.status = int(head[0].split()[1])
+        self.headers = {k.strip().lower(): v.strip() for k, v in
+                        (h.split(":", 1) for h in head[1:])}
+        self.chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
+        if not self.chunked:    # an error answer with a Content-Length
+            n = int(self.headers.get("content-length", "0"))
+            while len(self.raw) < n and self._recv(self.t0 + HTTP_TIMEOUT):
+                pass
+            self.body, self.ended = self.raw[:n], "clean"
+
+    def _recv(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0 or self.eof:
+            return False
+        self.sock.settimeout(left)
+        try:
+            d = self.sock.recv(1 << 16)
+        except socket.timeout:
+            return False
+        except OSError:
+            d = b""
+        if not d:
+            self.eof = True
+            return False
+        self.raw += d
+        return True
+
+    def _parse(self):
+        while self.ended is None:
+            head, sep, rest = self.raw.partition(b"\r\n")
+            if not sep:
+                return
+            size = int(head.split(b";")[0], 16)
+            if size == 0:
+                if rest.startswith(b"\r\n"):
+                    self.ended = "clean"
+                return
+            if len(rest) < size + 2:
+                return
+            self.body += rest[:size]
+            self.raw = rest[size + 2:]
+            now = time.monotonic()
+            *done, self.body = self.body.split(b"\n")
+            for ln in done:
+                self.lines.append(ln)
+                self.arrived.append(now)
+
+    def read(self, until=None, timeout=2.0):
+        """Reads until until(self) holds, the stream ends or timeout s pass;
+        returns whether until held (or the stream ended, without until)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._parse()
+            if until is not None and until(self):
+                return True
+            if self.ended:
+                return until is None
+            if self.eof:
+                self.ended = "abrupt"
+                return until is None
+            if not self._recv(deadline):
+                if self.eof:
+                    continue
+                return False
+
+    def docs(self, start=0):
+        return [json.loads(ln) for ln in self.lines[start:]]
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------- the test
@@ -632,13 +727,24 @@ class Contract:
         finally:
             self.admin("POST", "config", {"pending_delay": PENDING_DELAY})
 
-        # logs
-        r = self.req("GET", "/v1/workspace/%s/logs" % wid)
-        lines = self.expect("logs", r, "/workspace/{workspace_id}/logs", "get", 200)
-        if lines is not None:
-            check("logs has 5..20 lines", 5 <= len(lines) <= 20, len(lines))
-            r2 = self.req("GET", "/v1/workspace/%s/logs" % wid)
-            check("logs deterministic", r2.body == r.body)
+        # logs: an endless stream; log_end_after ends it so that a whole
+        # body can be read (the stream itself: test_log_stream)
+        time.sleep(PENDING_DELAY + 0.05)    # the restart's start-up lines are all due
+        self.admin("POST", "config", {"log_end_after": 0.3})
+        try:
+            r = self.req("GET", "/v1/workspace/%s/logs" % wid)
+            lines = self.expect("logs", r, "/workspace/{workspace_id}/logs", "get", 200)
+            if lines is not None:
+                msgs = [ln["log_message"] for ln in lines]
+                hist = msgs.index("Scheduling pod") if "Scheduling pod" in msgs else -1
+                check("logs history has 5..20 lines before the start-up", 5 <= hist <= 20,
+                      msgs[:25])
+                check("logs chunked", r.headers.get("transfer-encoding") == "chunked",
+                      r.headers)
+                r2 = self.req("GET", "/v1/workspace/%s/logs" % wid)
+                check("logs deterministic", r2.body == r.body)
+        finally:
+            self.admin("POST", "config", {"log_end_after": 0})
         r = self.req("GET", "/v1/workspace/%s/logs" % OTHER_CLUSTER)
         self.expect("logs unknown", r, "/workspace/{workspace_id}/logs", "get", 404)
 
@@ -687,7 +793,9 @@ class Contract:
         self.req("GET", "/v1/workspaces")
         self.req("GET", "/v1/workspaces", token=None)
         self.req("GET", "/v1/workspace/" + wid)
+        self.admin("POST", "config", {"log_end_after": 0.1})
         self.req("GET", "/v1/workspace/%s/logs" % wid)
+        self.admin("POST", "config", {"log_end_after": 0})
         self.req("GET", "/v1/nothing-here")
         self.req("POST", "/v1/workspace/%s/stop" % OTHER_CLUSTER)
         c = self.admin("GET", "counts")
@@ -828,6 +936,234 @@ class Contract:
         h = self.admin("GET", "health")
         check("health", h == {"ok": True}, h)
 
+    # ------------------------------------------------------------ log streams
+
+    def streams(self):
+        return self.admin("GET", "streams")
+
+    def wait_streams(self, total, timeout=2.0):
+        """Polls /_emulator/streams until `total` streams are open."""
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.streams()
+            if st["total"] == total or time.monotonic() >= deadline:
+                return st
+            time.sleep(0.05)
+
+    def test_log_stream(self, items):
+        self.admin("DELETE", "faults")
+        self.admin("POST", "config", {"log_rate": 0, "log_end_after": 0, "log_drop_after": 0})
+        cfg = self.admin("GET", "config")
+        check("config shows the log settings", (cfg.get("log_rate"), cfg.get("log_end_after"),
+              cfg.get("log_drop_after")) == (0, 0, 0), cfg)
+        self.admin("POST", "reset")
+        check("streams: none open, none started after reset",
+              self.streams() == {"open": {}, "total": 0, "started": 0}, self.streams())
+        wid = items[5]["id"]
+        schema = self.declared("/workspace/{workspace_id}/logs", "get", 200)[1]
+        held = self.admin("GET", "logs?id=" + wid)["lines"]
+        check("admin logs: the history (5..20 lines)", 5 <= len(held) <= 20, len(held))
+        n = len(held)
+
+        s1 = LogStream(self.port, wid)
+        s2 = LogStream(self.port, wid)
+        try:
+            check("stream status 200", s1.status == 200, s1.status)
+            check("stream content-type application/x-ndjson",
+                  s1.headers.get("content-type", "").split(";")[0] == "application/x-ndjson",
+                  s1.headers)
+            check("stream is chunked", s1.chunked, s1.headers)
+            got = s1.read(lambda s: len(s.lines) >= n, 2.0)
+            check("stream sends the lines held at once", got and s1.docs() == held,
+                  (len(s1.lines), n))
+            errs = []
+            for i, doc in enumerate(s1.docs()):
+                errs += self.val.errors(doc, schema, "$line%d" % (i + 1))
+            check("stream lines validate against the spec", s1.lines and not errs,
+                  "; ".join(errs[:5]))
+            s2.read(lambda s: len(s.lines) >= n, 2.0)
+            check("stream history deterministic", s2.lines == s1.lines and len(s1.lines) == n,
+                  (len(s1.lines), len(s2.lines)))
+            check("stream stays open after the lines held",
+                  not s1.read(lambda s: len(s.lines) > n, 0.3) and s1.ended is None,
+                  (len(s1.lines), s1.ended))
+            st = self.streams()
+            check("streams counts the open streams", st["open"] == {wid: 2} and
+                  st["total"] == 2 and st["started"] == 2, st)
+            c = self.admin("GET", "counts")
+            check("a stream is one logs request", c["get_workspace_logs"] == 2, c)
+
+            # appended lines arrive on the open stream
+            t0 = time.monotonic()
+            r = self.admin("POST", "logs", {"id": wid, "lines": ["contract line \u00fc 1",
+                                                               "second"]})
+            check("admin logs append answers the total", r == {"ok": True, "total": n + 2}, r)
+            got = s1.read(lambda s: len(s.lines) >= n + 2, 1.0)
+            check("appended lines arrive within 1 s", got and
+                  [d["log_message"] for d in s1.docs(n)] == ["contract line \u00fc 1", "second"]
+                  and s1.arrived[n + 1] - t0 < 1.0, s1.lines[n:])
+            docs = s1.docs()
+            if len(docs) >= n + 2:
+                stamps = [d["timestamp"] for d in docs]
+                check("appended lines: the history's pod, increasing timestamps",
+                      all(d["pod_name"] == docs[0]["pod_name"] and
+                          d.get("pod_namespace") == docs[0].get("pod_namespace")
+                          for d in docs[n:]) and stamps[n - 1] < stamps[n] < stamps[n + 1]
+                      and all(re.match(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z", t)
+                              for t in stamps[n:]), stamps[n - 1:])
+                errs = []
+                for doc in docs[n:]:
+                    errs += self.val.errors(doc, schema)
+                check("appended lines validate against the spec", not errs, errs[:3])
+
+            # log_rate generates lines on open streams
+            m = len(s1.lines)
+            self.admin("POST", "config", {"log_rate": 20})
+            got = s1.read(lambda s: len(s.lines) >= m + 5, 1.5)
+            self.admin("POST", "config", {"log_rate": 0})
+            ticks = [d["log_message"] for d in s1.docs(m)]
+            check("log_rate generates tick lines", got and ticks[:5] ==
+                  ["tick %d" % i for i in range(1, 6)], ticks[:8])
+            s1.read(None, 0.15)
+            k = len(s1.lines)
+            check("log_rate 0 stops the ticks", not s1.read(lambda s: len(s.lines) > k, 0.4),
+                  s1.lines[k:])
+            want = self.admin("GET", "logs?id=" + wid)["lines"]
+            check("the stream shows every line held (admin logs)", s1.docs() == want,
+                  (len(s1.lines), len(want)))
+        finally:
+            s1.close()
+            s2.close()
+        st = self.wait_streams(0)
+        check("streams drop to 0 after the clients close", st["total"] == 0 and
+              st["open"] == {} and st["started"] == 2, st)
+
+        # log_end_after: a clean end (terminating chunk) on time
+        self.admin("POST", "config", {"log_end_after": 0.5})
+        try:
+            s = LogStream(self.port, wid)
+            s.read(None, 2.5)
+            el = time.monotonic() - s.t0
+            s.close()
+            check("log_end_after ends the stream cleanly within its time + 1 s",
+                  s.ended == "clean" and 0.45 <= el <= 1.5 and len(s.lines) >= n,
+                  (s.ended, el, len(s.lines)))
+        finally:
+            self.admin("POST", "config", {"log_end_after": 0})
+
+        # log_drop_after: cut without the terminating chunk
+        self.admin("POST", "config", {"log_drop_after": 3})
+        try:
+            s = LogStream(self.port, wid)
+            s.read(None, 2.0)
+            s.close()
+            check("log_drop_after closes the stream without the terminating chunk",
+                  s.ended == "abrupt" and len(s.lines) == 3, (s.ended, len(s.lines)))
+        finally:
+            self.admin("POST", "config", {"log_drop_after": 0})
+
+        # the truncated fault: half the lines held, then closed
+        total = len(self.admin("GET", "logs?id=" + wid)["lines"])
+        self.admin("POST", "faults", {"truncated": True, "endpoint": "get_workspace_logs"})
+        s = LogStream(self.port, wid)
+        s.read(None, 2.0)
+        s.close()
+        check("truncated fault: half the lines, no terminating chunk",
+              s.ended == "abrupt" and len(s.lines) == total // 2, (s.ended, len(s.lines), total))
+        self.admin("POST", "faults", {"status": 503, "endpoint": "get_workspace_logs"})
+        s = LogStream(self.port, wid)
+        s.close()
+        check("status fault on logs", s.status == 503, s.status)
+
+        # start-up sequence, stop, delete
+        self.admin("POST", "config", {"pending_delay": 0.6})
+        try:
+            new = self.create("contract logs", "create for logs")
+        finally:
+            self.admin("POST", "config", {"pending_delay": PENDING_DELAY})
+        if not new:
+            return
+        # (the history has the template's lines too: the start-up sequence
+        # is what follows "Scheduling pod")
+        seq = ["Scheduling pod", "Started container workspace",
+               "[I ServerApp] Kernel started: python3"]
+
+        def started_up(k):
+            def until(s):
+                tail = s.lines[k:]
+                at = [i for i, ln in enumerate(tail) if b'"Scheduling pod"' in ln]
+                return bool(at) and any(b"Kernel started" in ln for ln in tail[at[0]:])
+            return until
+
+        s = LogStream(self.port, new)
+        try:
+            got = s.read(started_up(0), 2.0)
+            msgs = [d["log_message"] for d in s.docs()]
+            h = msgs.index(seq[0]) if seq[0] in msgs else 0
+            idx = [msgs.index(x, h) if x in msgs[h:] else -1 for x in seq]
+            check("create appends the start-up sequence", got and -1 not in idx and
+                  idx == sorted(idx) and "Pulling image" in msgs[idx[0] + 1], msgs[-10:])
+            if got and -1 not in idx:
+                spread = s.arrived[idx[2]] - s.arrived[idx[0]]
+                check("start-up lines fall due over the pending delay", 0.3 <= spread <= 1.5,
+                      spread)
+            ws = self.describe(new, "describe after start-up")
+            check("RUNNING once the start-up sequence is out",
+                  ws and ws["workspace_status"] == "RUNNING", ws and ws["workspace_status"])
+            k = len(s.lines)
+            self.req("POST", "/v1/workspace/%s/stop" % new)
+            got = s.read(lambda s: len(s.lines) > k, 1.0)
+            check("stop appends 'Stopping container workspace'", got and
+                  s.docs(k)[0]["log_message"] == "Stopping container workspace", s.lines[k:])
+            k = len(s.lines)
+            self.req("POST", "/v1/workspace/%s/start" % new)
+            got = s.read(started_up(k), 2.0)
+            msgs = [d["log_message"] for d in s.docs(k)]
+            check("start appends the start-up sequence", got and msgs[0] == "Scheduling pod",
+                  msgs)
+            t0 = time.monotonic()
+            r = self.req("DELETE", "/v1/workspace/" + new)
+            s.read(None, 1.5)
+            check("delete ends the open stream cleanly", r.status == 200 and
+                  s.ended == "clean" and time.monotonic() - t0 < 1.0,
+                  (r.status, s.ended, time.monotonic() - t0))
+        finally:
+            s.close()
+        s = LogStream(self.port, new)
+        s.close()
+        check("logs of a deleted workspace: 404", s.status == 404, s.status)
+
+        # admin validation and the filler
+        for label, body, want in (
+                ("unknown id", {"id": OTHER_CLUSTER, "lines": ["x"]}, 404),
+                ("lines not strings", {"id": wid, "lines": [1]}, 400),
+                ("lines and count", {"id": wid, "lines": [], "count": 1}, 400),
+                ("count too large", {"id": wid, "count": 1000001, "size": 1}, 400),
+                ("size too large", {"id": wid, "count": 1, "size": 65537}, 400),
+                ("unknown field", {"id": wid, "lines": [], "nope": 1}, 400),
+                ("no id", {"lines": ["x"]}, 400)):
+            r = request(self.port, "POST", "/_emulator/logs", body, token=None)
+            check("admin logs refuses %s (%d)" % (label, want), r.status == want
+                  and not self.problem_errors(r), repr(r))
+        for bad in ({"log_rate": -1}, {"log_end_after": "1"}, {"log_drop_after": 1.5},
+                    {"log_drop_after": True}):
+            r = request(self.port, "POST", "/_emulator/config", bad, token=None)
+            check("config refuses %r" % bad, r.status == 400, repr(r))
+        before = len(self.admin("GET", "logs?id=" + wid)["lines"])
+        t0 = time.monotonic()
+        r = self.admin("POST", "logs", {"id": wid, "count": 50000, "size": 200})
+        el = time.monotonic() - t0
+        check("filler: 50,000 lines appended in under a second",
+              r.get("total") == before + 50000 and el < 1.0, (r, el))
+        lines = self.admin("GET", "logs?id=" + wid)["lines"]
+        last = lines[-1]["log_message"] if lines else ""
+        check("filler lines: 'fill N xxx' of about the size", len(lines) == before + 50000
+              and last.startswith("fill 50000 x") and 190 <= len(last) <= 210, last[:40])
+
+    def stream_at_shutdown(self, wid):
+        """A stream open when SIGTERM arrives: ended with the terminating chunk."""
+        return LogStream(self.port, wid)
+
 
 def wait_for_port(proc, port_file, deadline):
     while time.monotonic() < deadline:
@@ -875,19 +1211,32 @@ def main():
                         ("lifecycle", c.test_create_and_lifecycle),
                         ("unknown paths and connections", c.test_unknown_and_connection),
                         ("admin", lambda: c.test_admin(items) if len(items) >= 2
-                         else check("admin needs seeded items", False))]
+                         else check("admin needs seeded items", False)),
+                        ("log stream", lambda: c.test_log_stream(items) if len(items) >= 6
+                         else check("log stream needs seeded items", False))]
             for name, fn in sections:
                 try:
                     fn()
                 except Exception as e:  # report and go on with the next section
                     traceback.print_exc(file=sys.stdout)
                     check("section %s ran to completion" % name, False, repr(e))
+            # (items[5] holds the 50,000 filler lines: a stream of it would
+            # still be writing to this client, which reads nothing yet)
+            open_stream = LogStream(port, items[6]["id"]) if len(items) >= 7 else None
+            t0 = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             try:
                 rc = proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 rc = None
             check("SIGTERM exits 0", rc == 0, "exit status %r" % rc)
+            check("SIGTERM with a log stream open: out within 2 s",
+                  time.monotonic() - t0 < 2.0, time.monotonic() - t0)
+            if open_stream is not None:
+                open_stream.read(None, 1.0)
+                open_stream.close()
+                check("SIGTERM ends an open log stream cleanly",
+                      open_stream.ended == "clean", open_stream.ended)
         except Exception as e:  # report, never hang or leave the emulator behind
             traceback.print_exc(file=sys.stdout)
             check("test ran to completion", False, repr(e))
