@@ -412,6 +412,10 @@ logs_main(void *arg)
 		pthread_mutex_unlock(&L->mu);
 		logs_answer(ready);
 		logs_wake_pollers(L, woken);
+		/* the connection closes now, not when the struct is reaped;
+		 * nobody wakes a dead stream's transfer (logs_tell_stop) */
+		http_stream_free(s->hs);
+		s->hs = NULL;
 	}
 	return NULL;
 }

@@ -36,7 +36,7 @@ BG=()
 ON_EXIT+=('for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done')
 # sigint_able CMD...: run CMD with SIGINT at its default (a background
 # job of a script starts with it ignored)
-sigint_able() { "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+sigint_able() { exec "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
 
 emu_start --demo --pending-delay 1 || exit 1
 mnt_start -o logs_grace=2 || exit 1
@@ -62,7 +62,7 @@ ms=$(ms_since "$t")
 check "a second cat is served from what is held (${ms} ms < 500)" test "$ms" -lt 500
 expect "one stream for both" "$(streams_open "$ID")" "1"
 check "ls does not list logs.follow" test -z "$(ls "$WS" | grep -F logs.follow)"
-expect "logs.follow is there by name" "$(stat -c %F "$WS/logs.follow")" "regular file"
+check "logs.follow is there by name" test -f "$WS/logs.follow"
 
 # 2. tail -f sees a new line within 2 s, and never "file truncated"
 tail -f "$WS/logs" >"$T_DIR/tail.out" 2>"$T_DIR/tail.err" &
@@ -95,7 +95,7 @@ for i in $(seq 20); do
 	pids+=($!)
 	BG+=($!)
 done
-wait_until 5 test "$(streams_open "$NB_ID")" -ge 1
+wait_until 5 eval 'test "$(streams_open "$NB_ID")" -ge 1'
 sleep 1
 expect "20 followers of one workspace: 1 open stream" "$(streams_open "$NB_ID")" "1"
 expect "started once" "$(streams_started)" "1"
@@ -169,7 +169,7 @@ H=$(emu_lines "$ID")
 cat "$WS/logs.follow" >"$T_DIR/rc.out" &
 FP=$!
 BG+=("$FP")
-wait_until 5 test "$(grep -c . "$T_DIR/rc.out")" -ge "$H"
+wait_until 5 eval 'test "$(grep -c . "$T_DIR/rc.out")" -ge "$H"'
 emu_admin POST config "{\"log_drop_after\": $((H + 2))}" >/dev/null
 emu_log "$ID" "reconnect r1"
 emu_log "$ID" "reconnect r2"
@@ -200,7 +200,7 @@ VS_ID=$(cat "$VS/id")
 emu_fault '{"status": 500, "count": 1, "endpoint": "get_workspace_logs"}'
 expect "a log stream refused before any line: the open fails EIO" "$(errno_of read "$VS/logs")" "EIO@open"
 check "error says the logs failed" grep -q "logs failed: HTTP 500" "$VS/error"
-wait_until 4 test "$(emu_count get_workspace_logs)" -ge 2
+wait_until 4 eval 'test "$(emu_count get_workspace_logs)" -ge 2'
 wait_until 3 test -s "$VS/logs"
 check "the stream reconnects by itself: logs are there" test -s "$VS/logs"
 check "and the error is cleared" test ! -s "$VS/error"
@@ -211,7 +211,7 @@ DEL=$MNT/eval\ run%2F2
 DEL_ID=$(cat "$DEL/id")
 (cat "$DEL/logs.follow" >/dev/null; echo $? >"$T_DIR/del.rc") &
 BG+=($!)
-wait_until 5 test "$(streams_open "$DEL_ID")" -ge 1
+wait_until 5 eval 'test "$(streams_open "$DEL_ID")" -ge 1'
 rmdir "$DEL"
 wait_until 3 test -s "$T_DIR/del.rc"
 expect "rmdir ends a follower with end-of-file" "$(cat "$T_DIR/del.rc" 2>/dev/null)" "0"
@@ -219,12 +219,14 @@ expect "a new open: ENOENT" "$(errno_of read "$DEL/logs")" "ENOENT@open"
 # deleted elsewhere: the API ends the stream and answers 404 after
 (cat "$VS/logs.follow" >/dev/null; echo $? >"$T_DIR/del2.rc") &
 BG+=($!)
-wait_until 5 test "$(streams_open "$VS_ID")" -ge 1
+wait_until 5 eval 'test "$(streams_open "$VS_ID")" -ge 1'
 api DELETE "/workspace/$VS_ID" >/dev/null
 wait_until 5 test -s "$T_DIR/del2.rc"
 expect "deleted elsewhere: the follower gets end-of-file" "$(cat "$T_DIR/del2.rc" 2>/dev/null)" "0"
 
-# 10. tar of a workspace directory holds the logs; grep -r ends
+# 10. tar of a workspace directory holds the logs; grep -r ends (after
+# a refresh: the workspace deleted elsewhere is gone from the listing)
+printf refresh >"$MNT/.ctl"
 mkdir -p "$T_DIR/x"
 tar cf "$T_DIR/ws.tar" -C "$MNT" train-llama 2>"$T_DIR/tar.err"
 expect "tar of a workspace succeeds" "$?" "0"
@@ -237,8 +239,8 @@ expect "grep -r over the mount ends (no match)" "$?" "1"
 
 # 11. the stream closes a grace time after its last reader
 for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
-wait 2>/dev/null
-wait_until 6 test "$(streams_total)" -eq 0
+wait "${BG[@]}" 2>/dev/null
+wait_until 6 eval 'test "$(streams_total)" -eq 0'
 expect "2 s after the last reader, no stream is open" "$(streams_total)" "0"
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
@@ -249,11 +251,11 @@ mnt_start -o logs_max=64,logs_streams=2,logs_grace=1,logs_format=ndjson || exit 
 cat "$NB/logs.follow" >"$T_DIR/cap.out" &
 FP=$!
 BG+=("$FP")
-wait_until 5 test "$(streams_open "$NB_ID")" -ge 1
+wait_until 5 eval 'test "$(streams_open "$NB_ID")" -ge 1'
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$EXFS_PID/status"; }
 rss0=$(rss)
 for i in 1 2 3; do emu_admin POST logs "{\"id\": \"$NB_ID\", \"count\": 3000, \"size\": 1000}" >/dev/null; done
-wait_until 10 test "$(stat -c %s "$NB/logs")" -gt 9000000
+wait_until 10 eval 'test "$(stat -c %s "$NB/logs")" -gt 9000000'
 size=$(stat -c %s "$NB/logs")
 check "the size counts everything sent (${size} bytes > 9,000,000)" test "$size" -gt 9000000
 held=$(cat "$NB/logs" | wc -c)
@@ -261,21 +263,21 @@ check "what is held stays under the 64 KiB cap (${held} bytes)" test "$held" -le
 rss1=$(rss)
 check "daemon RSS grew by less than 16 MiB for 9 MB of logs ($(( (rss1 - rss0) / 1024 )) MiB)" \
 	test $((rss1 - rss0)) -lt 16384
-wait_until 10 has_text "$T_DIR/cap.out" '"fill 3000 '
+wait_until 10 has_text "$T_DIR/cap.out" '"fill 9000 '
 nums=$(jq -r '.log_message | select(startswith("fill ")) | split(" ")[1]' "$T_DIR/cap.out" | tr '\n' ' ')
 check "a follower that fell behind the cap skips ahead, never back" \
-	"$PY" -c 'import sys; v=[int(x) for x in sys.argv[1:]]; sys.exit(0 if v and all(a < b for a, b in zip(v, v[1:])) and v[-1] == 3000 else 1)' $nums
+	"$PY" -c 'import sys; v=[int(x) for x in sys.argv[1:]]; sys.exit(0 if v and all(a < b for a, b in zip(v, v[1:])) and v[-1] == 9000 else 1)' $nums
 check "every line is JSON (logs_format=ndjson)" jq -e . "$NB/logs"
 expect "with the API's fields" "$(head -1 "$NB/logs" | jq -r 'keys_unsorted | join(",")')" \
 	"pod_name,pod_namespace,timestamp,log_message"
 cat "$WS/logs.follow" >/dev/null &
 BG+=($!)
-wait_until 5 test "$(streams_open "$ID")" -ge 1
+wait_until 5 eval 'test "$(streams_open "$ID")" -ge 1'
 expect "a third stream beyond logs_streams=2, both read: EAGAIN" \
 	"$(errno_of read "$MNT/résumé-ü/logs")" "EAGAIN@open"
 for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
-wait 2>/dev/null
-wait_until 4 test "$(streams_total)" -eq 0
+wait "${BG[@]}" 2>/dev/null
+wait_until 4 eval 'test "$(streams_total)" -eq 0'
 expect_match "once they are closed it opens" "$(errno_of read "$MNT/résumé-ü/logs")" "^OK [1-9]"
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
@@ -294,7 +296,7 @@ else
 	fail "the demo has a STOPPED workspace"
 fi
 for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
-wait 2>/dev/null
+wait "${BG[@]}" 2>/dev/null
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 finish
