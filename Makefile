@@ -112,7 +112,7 @@ $(BUILD)/baseline_fs: bench/baseline_fs.c
 
 # the suites that exercise concurrency, on a ThreadSanitizer build of the
 # daemon (lib.sh fails a suite whose daemon log holds a report)
-TSAN_SUITES := t_core.sh t_wait.sh t_control.sh t_faults.sh t_cache.sh
+TSAN_SUITES := t_core.sh t_wait.sh t_control.sh t_faults.sh t_cache.sh t_logs.sh
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread check-unit build/tsan/exalsiusfs
 	@SUITES="$(TSAN_SUITES)" EXFS_BIN=$(abspath build/tsan/exalsiusfs) \

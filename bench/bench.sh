@@ -21,6 +21,9 @@
 #   7  1000 readers blocked on wait files: daemon threads, unrelated warm
 #      read p99, list requests per wait interval
 #   8  warm sweep after the TTL with 10 s of list latency vs without
+#   9  live logs: latency from the emulator emitting a line to tail -f,
+#      a logs.follow reader and a direct reader of the API stream printing
+#      it (200 lines); daemon RSS with 100 followed workspaces at the cap
 #
 # Every target prints one line with its measured ratio and PASS or MISS,
 # then "bench: N targets held, N missed". Timings are relative (ratios,
@@ -64,9 +67,9 @@ unset ACCESS_TOKEN EXALSIUS_TOKEN EXALSIUS_API_URL
 
 # repetitions (medians of alternating runs)
 if [ $QUICK = 1 ]; then
-	R2_SMALL=3 R2_BIG=1 R3_SMALL=2 R3_BIG=1 R4=5 R5=2 R6=10
+	R2_SMALL=3 R2_BIG=1 R3_SMALL=2 R3_BIG=1 R4=5 R5=2 R6=10 R9=50
 else
-	R2_SMALL=5 R2_BIG=3 R3_SMALL=3 R3_BIG=2 R4=9 R5=3 R6=20
+	R2_SMALL=5 R2_BIG=3 R3_SMALL=3 R3_BIG=2 R4=9 R5=3 R6=20 R9=200
 fi
 N_SMALL=1000
 N_BIG=10000
@@ -863,6 +866,63 @@ target8() {
 	umount_fs "$m" "$pid"
 }
 
+# ---------------------------------------------------------------- target 9
+
+# target9: live logs. Latency of one line from the emulator to tail -f
+# (which polls a FUSE file's size once a second), to a logs.follow reader
+# and to curl-like direct reader of the API stream (the floor), R9 lines
+# one at a time. Then 100 workspaces followed with logs.follow while each
+# is pushed 1.5 times the cap (logs_max=1024 KiB here): daemon RSS growth
+# against 100 x the cap.
+target9() {
+	local m=$W/t9 pid ws id cap_kib=1024 rss0 rss1 k=0 per i
+	local names=() ids=() fpids=()
+	mkdir -p "$m"
+	EXALSIUS_TOKEN=$TOKEN "$EXFS" -f -o "api_url=$E1_URL/v1,logs_max=$cap_kib,logs_grace=5" "$m" \
+		>>"$W/exfs.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	MOUNTS+=("$m")
+	wait_mounted "$m" "$pid" || { broken "target 9 live logs:" "mount failed"; return; }
+	read -r ws id < <(simple_ws "$E1_URL" RUNNING 1)
+	[ -n "$id" ] || { umount_fs "$m" "$pid"; broken "target 9 live logs:" "no RUNNING workspace"; return; }
+	bgout env BENCH_TOKEN="$TOKEN" "${HELPER[@]}" loglat "$E1_URL" "$id" "$m/$ws" "$R9" ||
+		{ umount_fs "$m" "$pid"; broken "target 9 live logs:" "latency run failed"; return; }
+	read -r _ tp50 tp99 _ fp50 fp99 _ dp50 dp99 _ lost <<<"$OUT"
+	note "latency (ms) over $R9 lines: tail -f p50 $tp50 p99 $tp99 | logs.follow p50 $fp50 p99 $fp99 | the API stream read directly p50 $dp50 p99 $dp99 | lost $lost"
+	result "target 9 tail -f latency p99 $tp99 ms vs tail's 1000 ms polling interval ratio $(fdiv "$tp99" 1000) (<=1.25)" \
+		cmp "$(fdiv "$tp99" 1000)" "<=" 1.25
+	result "target 9 logs.follow latency p50 $fp50 ms vs the API stream read directly $dp50 ms: ratio $(fdiv "$fp50" "$dp50") (<=3.0), lost $lost" \
+		cmp "$(fdiv "$fp50" "$dp50")" "<=" 3.0
+	# 100 followed workspaces at the cap
+	while read -r ws id; do names+=("$ws") ids+=("$id"); done < <(
+		jq -r '[.workspaces[] | select(.name | test("^ws-[0-9]+$"))] | .[0:100][] | .name + " " + .id' "$W/list.tmp")
+	rss0=$(vmrss_kib "$pid")
+	for i in "${!names[@]}"; do
+		timeout 900 cat "$m/${names[$i]}/logs.follow" >/dev/null 2>&1 &
+		fpids+=($!)
+	done
+	per=$(( cap_kib * 1024 * 3 / 2 / 1000 + 1 ))
+	for id in "${ids[@]}"; do
+		adm "$E1_URL" POST logs "{\"id\": \"$id\", \"count\": $per, \"size\": 1000}" >/dev/null
+	done
+	for _ in $(seq 600); do
+		k=0
+		for ws in "${names[@]}"; do
+			[ "$(stat -c %s "$m/$ws/logs" 2>/dev/null || echo 0)" -ge $((per * 1000)) ] && k=$((k + 1))
+		done
+		[ "$k" -ge "${#names[@]}" ] && break
+		sleep 0.5
+	done
+	rss1=$(vmrss_kib "$pid")
+	note "$k of ${#names[@]} followed workspaces past 1.5 x the cap; .stats: $(grep '^log_streams' "$m/.stats" | tr '\n' ' ')"
+	result "target 9 daemon RSS growth with ${#names[@]} followed workspaces at the ${cap_kib} KiB cap: $(( (rss1 - rss0) / 1024 )) MiB vs ${#names[@]} x cap = $(( ${#names[@]} * cap_kib / 1024 )) MiB ratio $(fdiv $((rss1 - rss0)) $(( ${#names[@]} * cap_kib ))) (<=1.5)" \
+		cmp "$(fdiv $((rss1 - rss0)) $(( ${#names[@]} * cap_kib )))" "<=" 1.5
+	kill "${fpids[@]}" 2>/dev/null
+	wait "${fpids[@]}" 2>/dev/null
+	umount_fs "$m" "$pid"
+}
+
 # ---------------------------------------------------------------- run
 
 if want 1; then
@@ -925,6 +985,10 @@ fi
 if want 8; then
 	say "bench: target 8 (slow API, stale-while-refreshing)"
 	target8
+fi
+if want 9; then
+	say "bench: target 9 (live logs)"
+	target9
 fi
 
 umount_fs "$SB" "$SBPID"

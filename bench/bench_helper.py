@@ -25,6 +25,15 @@
                                                settings for a cache_ttl=TTL
                                                mount, as baseline_fs -o
                                                options (see cmd_kernel)
+    bench_helper.py loglat URL ID WSDIR N      live log latency: N lines appended
+                                               through the emulator's admin API,
+                                               one at a time, each timed until
+                                               tail -f WSDIR/logs, a reader of
+                                               WSDIR/logs.follow and a direct
+                                               reader of the API stream (token
+                                               from $BENCH_TOKEN) print it;
+                                               prints "tail P50 P99 follow P50
+                                               P99 direct P50 P99 lost" (ms)
     bench_helper.py stats FILE                 the "key value" lines of a
                                                .stats file, tolerant of any
                                                format, as key=value pairs
@@ -265,6 +274,73 @@ def cmd_stats(path):
     print(" ".join(keyed or out))
 
 
+def _lines_reader(f, seen, lock):
+    """Note the arrival time of each line of binary stream f."""
+    for raw in iter(f.readline, b""):
+        t = time.monotonic()
+        with lock:
+            seen.setdefault(raw.decode("utf-8", "replace"), t)
+
+
+def cmd_loglat(url, wid, wsdir, n):
+    import http.client
+    import json
+    import random
+    from urllib.parse import urlsplit
+    n = int(n)
+    u = urlsplit(url)
+    lock = threading.Lock()
+    seen = {"tail": {}, "follow": {}, "direct": {}}
+    tail = subprocess.Popen(["tail", "-n", "0", "-f", os.path.join(wsdir, "logs")],
+                            stdout=subprocess.PIPE)
+    follow = open(os.path.join(wsdir, "logs.follow"), "rb", buffering=0)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request("GET", "/v1/workspace/%s/logs" % wid,
+                 headers={"Authorization": "Bearer " + os.environ.get("BENCH_TOKEN", "")})
+    resp = conn.getresponse()
+    readers = [(tail.stdout, "tail"), (follow, "follow"), (resp, "direct")]
+    threads = [threading.Thread(target=_lines_reader, args=(f, seen[k], lock), daemon=True)
+               for f, k in readers]
+    for t in threads:
+        t.start()
+    time.sleep(2.0)     # the history is read; tail has started polling
+    admin = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    lat = {k: [] for k in seen}
+    lost = 0
+    for i in range(n):
+        msg = "latency probe %d" % i
+        body = json.dumps({"id": wid, "lines": [msg]})
+        t0 = time.monotonic()
+        admin.request("POST", "/_emulator/logs", body, {"Content-Type": "application/json"})
+        admin.getresponse().read()
+        deadline = t0 + 5.0
+        got = {}
+        while time.monotonic() < deadline and len(got) < len(seen):
+            with lock:
+                for k, d in seen.items():
+                    for line, t in d.items():
+                        if k not in got and msg + "\n" in line and line.endswith(msg + "\n"):
+                            got[k] = t
+            time.sleep(0.002)
+        for k in seen:
+            if k in got:
+                lat[k].append((got[k] - t0) * 1000)
+            else:
+                lost += 1
+        with lock:
+            for d in seen.values():
+                d.clear()
+        time.sleep(random.uniform(0, 0.05))
+    tail.terminate()
+    tail.wait()
+    out = []
+    for k in ("tail", "follow", "direct"):
+        v = sorted(lat[k]) or [float("nan")]
+        out += [k, "%.1f" % pct(v, 50), "%.1f" % pct(v, 99)]
+    print(" ".join(out + ["lost", str(lost)]))
+    os._exit(0)     # the follower and the stream block in reads
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -279,6 +355,8 @@ def main(argv):
         cmd_copytree(*args)
     elif cmd == "kernel" and len(args) == 3:
         cmd_kernel(*args)
+    elif cmd == "loglat" and len(args) == 4:
+        cmd_loglat(*args)
     elif cmd == "stats" and len(args) == 1:
         cmd_stats(args[0])
     else:

@@ -285,6 +285,18 @@ logbuf_feed(struct logbuf *lb, const char *buf, size_t n)
 	return grew;
 }
 
+long
+logbuf_flush(struct logbuf *lb)
+{
+	long g = 0;
+
+	if (lb->plen > 0 && !lb->part_too_long)
+		g = logbuf_line(lb, lb->part, lb->plen);
+	lb->plen = 0;
+	lb->part_too_long = 0;
+	return g;
+}
+
 void
 logbuf_reconnect(struct logbuf *lb)
 {

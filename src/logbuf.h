@@ -45,6 +45,9 @@ void logbuf_free(struct logbuf *lb);
 /* Take n bytes of the stream; the number of bytes the file grew by, or
  * -ENOMEM (what was taken before stays). */
 long logbuf_feed(struct logbuf *lb, const char *buf, size_t n);
+/* The stream ended cleanly: an incomplete last line is complete (the
+ * body ended there). The bytes the file grew by, or -ENOMEM. */
+long logbuf_flush(struct logbuf *lb);
 /* The connection ended: an incomplete last line is dropped, and the next
  * connection's lines are checked for repeats. */
 void logbuf_reconnect(struct logbuf *lb);

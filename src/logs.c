@@ -382,6 +382,19 @@ logs_main(void *arg)
 		}
 		pthread_mutex_lock(&L->mu);
 		if (!running) {
+			struct logs_poller *woken = NULL;
+
+			/* a body that ended cleanly ends its last line too */
+			if (rc == 0 && logbuf_flush(&s->buf) > 0) {
+				s->data_ms = logs_now();
+				s->mtime = time(NULL);
+				logs_take_pollers(L, s, &woken);
+			}
+			if (woken) {
+				pthread_mutex_unlock(&L->mu);
+				logs_wake_pollers(L, woken);
+				pthread_mutex_lock(&L->mu);
+			}
 			grew = logbuf_end(&s->buf) > end0;
 			logs_ended(L, s, rc, err, grew, &attempt, &reauth, &next_ms, &note);
 			if (rc != -EACCES)
@@ -724,6 +737,16 @@ logs_gone(struct logs *L, const char *id)
 		s->gone = 1;
 		logs_tell_stop(s);	/* the thread answers the followers */
 	}
+	pthread_mutex_unlock(&L->mu);
+}
+
+void
+logs_drop_unread(struct logs *L, const char *id)
+{
+	pthread_mutex_lock(&L->mu);
+	for (struct logs_stream *s = L->all; s; s = s->next)
+		if (s->linked && !s->stop && s->readers == 0 && (!id || strcmp(s->id, id) == 0))
+			logs_tell_stop(s);
 	pthread_mutex_unlock(&L->mu);
 }
 

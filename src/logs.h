@@ -79,6 +79,9 @@ void logs_cancel(struct logs *L, const void *key);
  * are there; else ph (may be NULL) is woken when they come. */
 int logs_poll(struct logs *L, struct logs_stream *s, const void *owner,
 	      unsigned long long off, void *ph, unsigned *revents);
+/* Close the streams nobody has open (of id, or all with NULL) and drop
+ * their lines: the next open fetches the log again (.ctl refresh). */
+void logs_drop_unread(struct logs *L, const char *id);
 /* The workspace was deleted: its followers get end-of-file. */
 void logs_gone(struct logs *L, const char *id);
 /* Streams open now and started since the mount. */

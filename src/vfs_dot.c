@@ -309,6 +309,7 @@ dot_write_ctl(struct vfs *v, const char *buf, size_t size)
 	if (strcmp(line, "refresh") == 0) {
 		cache_invalidate(v->cache, VFS_LIST_KEY);
 		cache_invalidate(v->tpl_cache, VFS_TPL_KEY);
+		logs_drop_unread(v->logs, NULL);
 		log_msg(LOG_LVL_INFO, ".ctl: everything will be fetched again");
 		return (int)size;
 	}
@@ -332,6 +333,7 @@ dot_write_ctl(struct vfs *v, const char *buf, size_t size)
 		}
 		vfs_ws_key(key, sizeof(key), ent->ws->id);
 		cache_invalidate(v->cache, key);
+		logs_drop_unread(v->logs, ent->ws->id);
 		log_msg(LOG_LVL_INFO, ".ctl: %s will be fetched again", name);
 		snap_unref(s);
 		return (int)size;

@@ -21,6 +21,7 @@
 #include "fuzz_common.h"
 
 #include "log.h"
+#include "logbuf.h"
 #include "model.h"
 #include "path.h"
 #include "snap.h"
@@ -272,6 +273,45 @@ check_describe(const uint8_t *data, size_t size)
 	free(err);
 }
 
+/* The live log's buffer agrees with the whole-body rendering whatever the
+ * pieces; a reconnect that sends it all again adds nothing; a small cap
+ * keeps whole lines and offsets that only grow. */
+static void
+check_logbuf(const uint8_t *data, size_t size, const char *text)
+{
+	struct logbuf lb, small;
+	unsigned long long off = 0, end;
+	size_t step = size % 7 + 1, tlen = strlen(text);
+	char *buf;
+
+	logbuf_init(&lb, 1 << 26, 0);
+	logbuf_init(&small, 4096, 0);
+	for (size_t i = 0; i < size; i += step) {
+		size_t n = size - i < step ? size - i : step;
+		unsigned long long before = logbuf_end(&small);
+
+		FUZZ_CHECK(logbuf_feed(&lb, (const char *)data + i, n) >= 0);
+		FUZZ_CHECK(logbuf_feed(&small, (const char *)data + i, n) >= 0);
+		FUZZ_CHECK(logbuf_end(&small) >= before && small.len <= small.cap);
+		FUZZ_CHECK(small.len == 0 || small.data[small.len - 1] == '\n');
+	}
+	/* the text rendering ends every line with a newline; a last line
+	 * without one is still incomplete in the buffer */
+	buf = malloc(lb.len + 1);
+	FUZZ_CHECK(buf != NULL);
+	FUZZ_CHECK(logbuf_copy(&lb, &off, buf, lb.len) == lb.len);
+	FUZZ_CHECK(lb.len <= tlen && memcmp(buf, text, lb.len) == 0);
+	free(buf);
+	end = logbuf_end(&lb);
+	logbuf_reconnect(&lb);
+	FUZZ_CHECK(logbuf_feed(&lb, (const char *)data, size) >= 0);
+	logbuf_reconnect(&lb);
+	/* (lines without a timestamp are matched against the last 4096) */
+	FUZZ_CHECK(lb.lines >= LOGBUF_RECENT || logbuf_end(&lb) == end);
+	logbuf_free(&lb);
+	logbuf_free(&small);
+}
+
 static void
 check_other_replies(const uint8_t *data, size_t size)
 {
@@ -283,6 +323,7 @@ check_other_replies(const uint8_t *data, size_t size)
 	FUZZ_CHECK(text != NULL);
 	for (const char *p = text; *p; p++)
 		FUZZ_CHECK(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f));
+	check_logbuf(data, size, text);
 	free(text);
 
 	if (model_templates_parse((const char *)data, size, &t, &err) == 0) {

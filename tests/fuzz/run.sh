@@ -23,7 +23,7 @@ command -v "$CLANG" >/dev/null 2>&1 || CLANG=clang-14
 # the pure modules (no FUSE, no curl), those of them that exist: model is
 # split over src/model*.c, and utf8.c, rfc3339.c are helpers they use
 SRCS=()
-for f in "$ROOT"/src/model*.c "$ROOT"/src/{path,snap,htab,log,rfc3339,utf8,secret}.c; do
+for f in "$ROOT"/src/model*.c "$ROOT"/src/{path,snap,htab,log,logbuf,rfc3339,utf8,secret}.c; do
 	[ -f "$f" ] && SRCS+=("$f")
 done
 CFLAGS=(-g -O1 '-fsanitize=fuzzer,address,undefined' -fno-sanitize-recover=undefined

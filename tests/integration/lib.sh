@@ -78,6 +78,7 @@ LOG_EXPECT=()
 # pieces for log_expect patterns
 LOG_E='^exalsiusfs: error: '
 LOG_W='^exalsiusfs: warning: '
+LOG_D='^exalsiusfs: debug: '	# libfuse's -d output comes through our log too
 LOG_UUID='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 LOG_URL='http://127\.0\.0\.1:[0-9]+/v1'
 

@@ -11,11 +11,15 @@ log_expect \
 	"$LOG_W"'logs of '"$LOG_UUID"': logs failed: HTTP 500: Injected fault: HTTP 500 \(reconnecting in [0-9]+ ms\)$' \
 	"$LOG_W"'logs of '"$LOG_UUID"': [0-9]+ log streams are open and read \(-o logs_streams\)$'
 
+# time bounds stretch on the slow builds (valgrind, sanitizers)
+SLOW=1
+case $EXFS_BIN in */tsan/* | */asan/*) SLOW=3 ;; esac
+[ "${EXFS_VALGRIND:-}" ] && SLOW=8
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 ms_since() { echo $(( $(now_ms) - $1 )); }
 # wait_until SECONDS CMD...: poll CMD every 50 ms; 0 when it succeeded
 wait_until() {
-	local end=$(( $(now_ms) + $1 * 1000 )); shift
+	local end=$(( $(now_ms) + $1 * 1000 * SLOW )); shift
 	while [ "$(now_ms)" -lt "$end" ]; do "$@" 2>/dev/null && return 0; sleep 0.05; done
 	"$@" 2>/dev/null
 }
@@ -51,7 +55,7 @@ n_api=$(emu_lines "$ID")
 t=$(now_ms)
 cat "$WS/logs" >"$T_DIR/cat1.out"
 ms=$(ms_since "$t")
-check "cat logs of an open stream ends after the quiet time (${ms} ms < 2500)" test "$ms" -lt 2500
+check "cat logs of an open stream ends after the quiet time (${ms} ms < $((2500 * SLOW)))" test "$ms" -lt $((2500 * SLOW))
 expect "it prints every line the API sent" "$(grep -c . "$T_DIR/cat1.out")" "$n_api"
 first=$(emu_admin GET "logs?id=$ID" | jq -r '.lines[0] | "\(.timestamp) \(.pod_name) \(.log_message)"')
 expect "as TIMESTAMP POD MESSAGE" "$(head -1 "$T_DIR/cat1.out")" "$first"
@@ -59,7 +63,7 @@ expect "st_size is what is held" "$(stat -c %s "$WS/logs")" "$(stat -c %s "$T_DI
 t=$(now_ms)
 cat "$WS/logs" >/dev/null
 ms=$(ms_since "$t")
-check "a second cat is served from what is held (${ms} ms < 500)" test "$ms" -lt 500
+check "a second cat is served from what is held (${ms} ms < $((500 * SLOW)))" test "$ms" -lt $((500 * SLOW))
 expect "one stream for both" "$(streams_open "$ID")" "1"
 check "ls does not list logs.follow" test -z "$(ls "$WS" | grep -F logs.follow)"
 check "logs.follow is there by name" test -f "$WS/logs.follow"
@@ -73,7 +77,7 @@ t=$(now_ms)
 emu_log "$ID" "hello from the API 1"
 wait_until 5 has_text "$T_DIR/tail.out" "hello from the API 1"
 ms=$(ms_since "$t")
-check "tail -f prints a new line within 2 s (${ms} ms)" test "$ms" -le 2000
+check "tail -f prints a new line within 2 s (${ms} ms)" test "$ms" -le $((2000 * SLOW))
 emu_log "$ID" "hello from the API 2" "hello from the API 3"
 wait_until 5 has_text "$T_DIR/tail.out" "hello from the API 3"
 expect "and the next ones, each once" "$(count_text "$T_DIR/tail.out" "hello from the API")" "3"
@@ -148,7 +152,7 @@ EOF
 read -r r_nb r_poll r_ms r_line <<<"$res"
 expect "a nonblocking read at the end: EAGAIN" "$r_nb" "EAGAIN"
 expect "poll reports POLLIN when a line arrives" "$r_poll" "POLLIN"
-check "within 2 s (${r_ms} ms)" test "${r_ms:-99999}" -lt 2000
+check "within 2 s (${r_ms} ms)" test "${r_ms:-99999}" -lt $((2000 * SLOW))
 expect "and the read gets it" "$r_line" "line"
 
 # 6. Ctrl-C ends a blocked reader at once; the mount still answers
@@ -158,9 +162,13 @@ BG+=("$CP")
 sleep 1
 t=$(now_ms)
 kill -INT "$CP"
-for _ in $(seq 100); do kill -0 "$CP" 2>/dev/null || break; sleep 0.01; done
+# alive: not gone and not a zombie (this shell has not reaped it yet)
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+gone() { ! alive "$1"; }
+for _ in $(seq $((400 * SLOW))); do alive "$CP" || break; sleep 0.005; done
 ms=$(ms_since "$t")
-check "Ctrl-C ends a blocked logs.follow read (${ms} ms < 1000)" test "$ms" -lt 1000
+check "the reader is gone" gone "$CP"
+check "Ctrl-C ends a blocked logs.follow read (${ms} ms < $((1000 * SLOW)))" test "$ms" -lt $((1000 * SLOW))
 expect "the mount still answers" "$(cat "$WS/status")" "RUNNING"
 
 # 7. reconnects: a dropped connection and a clean end repeat no line and
@@ -261,8 +269,12 @@ check "the size counts everything sent (${size} bytes > 9,000,000)" test "$size"
 held=$(cat "$NB/logs" | wc -c)
 check "what is held stays under the 64 KiB cap (${held} bytes)" test "$held" -le 65536 -a "$held" -gt 0
 rss1=$(rss)
-check "daemon RSS grew by less than 16 MiB for 9 MB of logs ($(( (rss1 - rss0) / 1024 )) MiB)" \
-	test $((rss1 - rss0)) -lt 16384
+# (RSS means nothing under valgrind or ASan's quarantine: asserted on the
+# plain build, which make check runs)
+if [ "$SLOW" = 1 ]; then
+	check "daemon RSS grew by less than 16 MiB for 9 MB of logs ($(( (rss1 - rss0) / 1024 )) MiB)" \
+		test $((rss1 - rss0)) -lt 16384
+fi
 wait_until 10 has_text "$T_DIR/cap.out" '"fill 9000 '
 nums=$(jq -r '.log_message | select(startswith("fill ")) | split(" ")[1]' "$T_DIR/cap.out" | tr '\n' ' ')
 check "a follower that fell behind the cap skips ahead, never back" \
@@ -282,8 +294,14 @@ expect_match "once they are closed it opens" "$(errno_of read "$MNT/résumé-ü/
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 
-# 13. a workspace starting: tail -f shows its start-up lines as they come
+# 13. .ctl refresh closes the streams nobody reads (the grace is 30 s
+# here); a workspace starting: tail -f shows its start-up lines
 mnt_start || exit 1
+cat "$WS/logs" >/dev/null
+expect "a read log stays open after its reader" "$(streams_open "$ID")" "1"
+printf refresh >"$MNT/.ctl"
+wait_until 2 eval 'test "$(streams_open "$ID")" -eq 0'
+expect ".ctl refresh closes it" "$(streams_open "$ID")" "0"
 ST=$(for d in "$MNT"/*/; do [ "$(cat "$d/status" 2>/dev/null)" = STOPPED ] && { basename "$d"; break; }; done)
 if [ -n "$ST" ]; then
 	tail -f "$MNT/$ST/logs" >"$T_DIR/start.out" 2>/dev/null &

@@ -13,11 +13,11 @@ log_expect \
 	"$LOG_E"'listing workspaces: list failed: HTTP (401|500): Injected fault: HTTP \1( \(after retries\))?$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': control: unknown command "bogus" \(known: start, stop\)$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 409: Workspace is already stopped$' \
-	'^ *unique: [0-9]+, error: -[0-9]+ \([A-Za-z/ ]+\), outsize: [0-9]+$' \
+	"$LOG_D"' *unique: [0-9]+, error: -[0-9]+ \([A-Za-z/ ]+\), outsize: [0-9]+$' \
 	"$LOG_E"'access token: renewing the access token: HTTP 403: invalid_grant: Unknown or invalid refresh token\.; log in again \(exls login or exalsiusfs login\)$' \
 	"$LOG_E"'listing workspaces: list failed: HTTP 401: Missing or invalid bearer token$' \
 	"$LOG_E"'listing workspaces: the login can no longer be renewed: log in again \(exls login or exalsiusfs login\)$' \
-	'^ *(LOOKUP|getattr\[[^]]*\]|open(\[[0-9]+\])? flags: 0x[0-9a-f]+) /[^/]+/error$'
+	"$LOG_D"' *(LOOKUP|getattr\[[^]]*\]|open(\[[0-9]+\])? flags: 0x[0-9a-f]+) /[^/]+/error$'
 
 CANARY="CANARY$RANDOM$RANDOM$RANDOM"
 T_TOKEN=$CANARY

@@ -163,6 +163,24 @@ logbuf_reconnect_skips_replay_keeps_new(void **state)
 }
 
 static void
+logbuf_clean_end_completes_last_line(void **state)
+{
+	struct logbuf lb;
+	char *s;
+
+	(void)state;
+	logbuf_init(&lb, 1 << 20, 0);
+	logbuf_feed(&lb, L1 "{\"pod_name\":\"p\",\"log_message\":\"last\"}", strlen(L1) + 37);
+	assert_true(logbuf_end(&lb) == strlen("2026-01-01T00:00:01.000Z p one\n"));
+	assert_true(logbuf_flush(&lb) > 0);
+	s = held(&lb);
+	assert_string_equal(s, "2026-01-01T00:00:01.000Z p one\n- p last\n");
+	free(s);
+	assert_int_equal(logbuf_flush(&lb), 0);
+	logbuf_free(&lb);
+}
+
+static void
 logbuf_first_connection_keeps_everything(void **state)
 {
 	struct logbuf lb;
@@ -207,6 +225,7 @@ main(void)
 		cmocka_unit_test(logbuf_cap_drops_oldest_and_offsets_grow),
 		cmocka_unit_test(logbuf_reconnect_skips_replay_keeps_new),
 		cmocka_unit_test(logbuf_first_connection_keeps_everything),
+		cmocka_unit_test(logbuf_clean_end_completes_last_line),
 		cmocka_unit_test(logbuf_overlong_line_skipped),
 	};
 
