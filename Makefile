@@ -142,10 +142,11 @@ FORMAT_FILES := src/htab.c src/rfc3339.c src/utf8.c src/vfs_list.c src/vfs_rende
 	src/opts.c src/opts.h tests/unit/test_opts.c src/secret.c src/secret.h \
 	tests/unit/test_secret.c tests/unit/quiet.h \
 	src/fs.c src/fs.h src/inode.c src/inode.h src/vfs_wait.c src/vfs_state.c \
-	tests/unit/test_inode.c
+	tests/unit/test_inode.c src/logbuf.c src/logbuf.h src/logs.c src/logs.h \
+	tests/unit/test_logbuf.c
 
 # no circle of calls among the filesystem's modules (scripts/callgraph.sh)
-LAYERS := fs|inode|vfs|vfs_.*|cache|snap|path|htab
+LAYERS := fs|inode|vfs|vfs_.*|cache|snap|path|htab|logs|logbuf
 layers: $(BIN)
 	@./scripts/callgraph.sh $(BUILD) '$(LAYERS)' >/dev/null || \
 		./scripts/callgraph.sh $(BUILD) '$(LAYERS)'

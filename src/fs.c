@@ -401,9 +401,9 @@ fs_wait_interrupted(fuse_req_t req, void *data)
 struct fs_later {
 	fuse_req_t req;
 	fuse_ino_t ino;
-	struct fuse_file_info fi;	/* the open's */
+	struct fuse_file_info fi; /* the open's */
 	struct vfs_file *f;
-	size_t size;			/* the read's */
+	size_t size; /* the read's */
 	off_t off;
 	struct fs_ctx *c;
 };
@@ -479,8 +479,7 @@ fs_later(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		fuse_reply_err(req, ENOMEM);
 		return 1;
 	}
-	*l = (struct fs_later){ .req = req, .ino = ino, .fi = *fi, .f = f,
-				.size = size, .off = off, .c = c };
+	*l = (struct fs_later){ .req = req, .ino = ino, .fi = *fi, .f = f, .size = size, .off = off, .c = c };
 	rc = vfs_ready(c->vfs, f, off, (fi->flags & O_NONBLOCK) != 0, req,
 		       off < 0 ? fs_later_open_done : fs_later_read_done, l);
 	if (rc > 0) {

@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOGBUF_PODS_MAX 1024	/* later pods' lines are matched as untimed */
-#define LOGBUF_AT_MAX 65536	/* lines remembered at one pod's newest time */
+#define LOGBUF_PODS_MAX 1024 /* later pods' lines are matched as untimed */
+#define LOGBUF_AT_MAX 65536 /* lines remembered at one pod's newest time */
 
 struct logbuf_pod {
 	struct logbuf_pod *next;
 	char *name;
-	long long newest_us;	/* the newest timestamp seen */
-	uint64_t *at;		/* the lines seen at newest_us */
+	long long newest_us; /* the newest timestamp seen */
+	uint64_t *at; /* the lines seen at newest_us */
 	size_t nat, aat;
 };
 

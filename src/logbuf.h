@@ -20,22 +20,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOGBUF_LINE_MAX (1024 * 1024)	/* a longer line is skipped */
+#define LOGBUF_LINE_MAX (1024 * 1024) /* a longer line is skipped */
 #define LOGBUF_RECENT 4096
 
 struct logbuf_pod;
 
 struct logbuf {
-	char *data;			/* bytes [base, base + len) */
+	char *data; /* bytes [base, base + len) */
 	size_t len, alloc, cap;
 	unsigned long long base;
-	char *part;			/* an incomplete line, awaiting its end */
+	char *part; /* an incomplete line, awaiting its end */
 	size_t plen, palloc;
-	int part_too_long;		/* the incomplete line is being skipped */
-	int ndjson;			/* hold JSON lines, not text */
-	int replay;			/* a reconnect happened: skip repeats */
+	int part_too_long; /* the incomplete line is being skipped */
+	int ndjson; /* hold JSON lines, not text */
+	int replay; /* a reconnect happened: skip repeats */
 	struct logbuf_pod *pods;
-	uint64_t recent[LOGBUF_RECENT];	/* lines without a timestamp */
+	uint64_t recent[LOGBUF_RECENT]; /* lines without a timestamp */
 	size_t nrecent;
 	unsigned long lines, skipped, repeats;
 };

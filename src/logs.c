@@ -19,10 +19,10 @@
 
 #define LOGS_BACKOFF_MIN_MS 500
 #define LOGS_BACKOFF_MAX_MS 30000
-#define LOGS_TICK_MS 1000	/* the longest a stream's thread sleeps */
+#define LOGS_TICK_MS 1000 /* the longest a stream's thread sleeps */
 
 struct logs_req {
-	struct logs_req *next;		/* L->reqs */
+	struct logs_req *next; /* L->reqs */
 	struct logs_stream *s;
 	const void *key;
 	enum logs_wait_kind kind;
@@ -30,30 +30,30 @@ struct logs_req {
 	int armed, cancelled;
 	logs_done_fn done;
 	void *arg;
-	int rc;				/* when answered */
+	int rc; /* when answered */
 };
 
 struct logs_poller {
-	struct logs_poller *next;	/* L->pollers */
+	struct logs_poller *next; /* L->pollers */
 	struct logs_stream *s;
 	const void *owner;
 	void *ph;
 };
 
 struct logs_stream {
-	struct logs_stream *next;	/* L->all */
+	struct logs_stream *next; /* L->all */
 	struct logs *L;
 	char *id;
 	struct logbuf buf;
 	struct http_stream *hs;
 	pthread_t thread;
-	pthread_cond_t cv;		/* with L->mu: wakes the thread between connections */
+	pthread_cond_t cv; /* with L->mu: wakes the thread between connections */
 	int readers;
 	int linked, stop, dead;
-	int connected;			/* a transfer is under way */
-	int settled;			/* the first burst is in */
-	int gone;			/* deleted: nothing more will come */
-	int err;			/* the last failure, 0 after a success */
+	int connected; /* a transfer is under way */
+	int settled; /* the first burst is in */
+	int gone; /* deleted: nothing more will come */
+	int err; /* the last failure, 0 after a success */
 	long long created_ms, conn_ms, data_ms, last_use_ms;
 	time_t mtime;
 };
@@ -61,13 +61,13 @@ struct logs_stream {
 struct logs {
 	struct logs_cfg cfg;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* with mu: a stream's thread ended */
-	struct logs_stream *all;	/* guarded by mu */
-	struct logs_req *reqs;		/* guarded by mu */
-	struct logs_poller *pollers;	/* guarded by mu */
-	int threads;			/* guarded by mu: running */
-	int closing;			/* guarded by mu */
-	unsigned long started;		/* guarded by mu */
+	pthread_cond_t cv; /* with mu: a stream's thread ended */
+	struct logs_stream *all; /* guarded by mu */
+	struct logs_req *reqs; /* guarded by mu */
+	struct logs_poller *pollers; /* guarded by mu */
+	int threads; /* guarded by mu: running */
+	int closing; /* guarded by mu */
+	unsigned long started; /* guarded by mu */
 };
 
 static long long
@@ -107,9 +107,9 @@ logs_req_ready(struct logs_req *r)
 	if (r->kind == LOGS_SETTLED) {
 		if (!s->settled && !s->gone && !s->stop)
 			return 0;
-		r->rc = logbuf_end(&s->buf) == 0 && s->gone ? -ENOENT
+		r->rc = logbuf_end(&s->buf) == 0 && s->gone  ? -ENOENT
 			: logbuf_end(&s->buf) == 0 && s->err ? s->err
-							      : 0;
+							     : 0;
 		return 1;
 	}
 	r->rc = 0;
@@ -252,8 +252,7 @@ logs_timers(struct logs *L, struct logs_stream *s, long long now)
 		if (left <= 0) {
 			s->stop = 1;
 			s->linked = 0;
-		}
-		else if (left < next)
+		} else if (left < next)
 			next = left;
 	}
 	return next < 1 ? 1 : next;
@@ -285,7 +284,7 @@ logs_ended(struct logs *L, struct logs_stream *s, int rc, const char *msg,
 		return;
 	}
 	if (rc == -EACCES && !*reauth) {
-		*reauth = 1;		/* once with a new token, at once */
+		*reauth = 1; /* once with a new token, at once */
 		*next_ms = now;
 		return;
 	}
@@ -294,7 +293,8 @@ logs_ended(struct logs *L, struct logs_stream *s, int rc, const char *msg,
 	*next_ms = now + wait;
 	if (rc == 0) {
 		log_msg(LOG_LVL_INFO, "logs of %s: the API closed the stream; "
-			"reconnecting in %lld ms", s->id, wait);
+				      "reconnecting in %lld ms",
+			s->id, wait);
 		return;
 	}
 	s->err = rc;
@@ -526,7 +526,7 @@ logs_acquire(struct logs *L, const char *id, struct logs_stream **out)
 			rc = -EAGAIN;
 			goto out;
 		}
-		logs_tell_stop(victim);	/* idle in its grace time: make room */
+		logs_tell_stop(victim); /* idle in its grace time: make room */
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->id = strdup(id)) || !(s->hs = http_stream_new(L->cfg.http, API_LOGS))) {
@@ -560,7 +560,8 @@ out:
 	logs_reap(dead);
 	if (rc == -EAGAIN)
 		log_msg(LOG_LVL_WARN, "logs of %s: %d log streams are open and read "
-			"(-o logs_streams)", id, L->cfg.max_streams);
+				      "(-o logs_streams)",
+			id, L->cfg.max_streams);
 	return rc;
 }
 
@@ -584,7 +585,7 @@ logs_release(struct logs *L, struct logs_stream *s, const void *owner)
 	s->readers--;
 	s->last_use_ms = logs_now();
 	if (s->readers == 0)
-		pthread_cond_signal(&s->cv);	/* its grace time starts */
+		pthread_cond_signal(&s->cv); /* its grace time starts */
 	pthread_mutex_unlock(&L->mu);
 	while (drop) {
 		struct logs_poller *p = drop;
@@ -633,8 +634,7 @@ logs_wait(struct logs *L, struct logs_stream *s, enum logs_wait_kind kind,
 
 	if (!r)
 		return -ENOMEM;
-	*r = (struct logs_req){ .s = s, .key = key, .kind = kind, .off = off,
-				.done = done, .arg = arg };
+	*r = (struct logs_req){ .s = s, .key = key, .kind = kind, .off = off, .done = done, .arg = arg };
 	pthread_mutex_lock(&L->mu);
 	if (logs_req_ready(r)) {
 		int rc = r->rc;
@@ -645,7 +645,7 @@ logs_wait(struct logs *L, struct logs_stream *s, enum logs_wait_kind kind,
 	}
 	r->next = L->reqs;
 	L->reqs = r;
-	pthread_cond_signal(&s->cv);	/* its timers may change */
+	pthread_cond_signal(&s->cv); /* its timers may change */
 	pthread_mutex_unlock(&L->mu);
 	return 1;
 }
@@ -735,7 +735,7 @@ logs_gone(struct logs *L, const char *id)
 	pthread_mutex_lock(&L->mu);
 	if ((s = logs_find(L, id)) != NULL) {
 		s->gone = 1;
-		logs_tell_stop(s);	/* the thread answers the followers */
+		logs_tell_stop(s); /* the thread answers the followers */
 	}
 	pthread_mutex_unlock(&L->mu);
 }

@@ -26,12 +26,12 @@ struct logs_stream;
 
 struct logs_cfg {
 	struct http *http;
-	size_t cap;			/* bytes held per workspace */
-	int max_streams;		/* open at once */
-	long long idle_ms;		/* a stream this quiet has sent its burst */
-	long long settle_max_ms;	/* ... or after this long in any case */
-	long long grace_ms;		/* kept open after the last reader */
-	int ndjson;			/* hold the JSON lines, not text */
+	size_t cap; /* bytes held per workspace */
+	int max_streams; /* open at once */
+	long long idle_ms; /* a stream this quiet has sent its burst */
+	long long settle_max_ms; /* ... or after this long in any case */
+	long long grace_ms; /* kept open after the last reader */
+	int ndjson; /* hold the JSON lines, not text */
 	/* wake a poller and free ph / free ph without waking */
 	void (*poll_notify)(void *arg, void *ph);
 	void (*poll_destroy)(void *ph);
@@ -42,8 +42,8 @@ struct logs_cfg {
 };
 
 enum logs_wait_kind {
-	LOGS_SETTLED,	/* the first burst is in (or the stream failed) */
-	LOGS_DATA,	/* bytes past an offset, or nothing more will come */
+	LOGS_SETTLED, /* the first burst is in (or the stream failed) */
+	LOGS_DATA, /* bytes past an offset, or nothing more will come */
 };
 typedef void (*logs_done_fn)(void *arg, int rc);
 
