@@ -61,6 +61,9 @@ Try, in another shell:
     jq -r '.resources.gpu_type' $MNT/*/status.json
     grep -l STOPPED $MNT/*/status | xargs -n1 dirname
     echo start > $MNT/notebook-a100/control && cat $MNT/notebook-a100/status
+    tail -f $MNT/notebook-a100/logs        # its start-up, line by line (Ctrl-C ends it)
+    grep -m1 'Started container' $MNT/notebook-a100/logs.follow
+    cat $MNT/train-llama/logs
     echo stop > $MNT/train-llama/control && cat $MNT/train-llama/status
     echo reboot > $MNT/train-llama/control; cat $MNT/train-llama/error
     mkdir $MNT/my-notebook
