@@ -52,6 +52,22 @@ model_ws_ref(struct ws *w)
 	return w;
 }
 
+unsigned long long
+model_ws_hash(struct ws *w)
+{
+	unsigned long long h = __atomic_load_n(&w->hash, __ATOMIC_RELAXED);
+
+	if (h)
+		return h;
+	h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < w->compact_len; i++)
+		h = (h ^ (unsigned char)w->compact[i]) * 0x100000001b3ULL;
+	h = h ? h : 1;
+	/* the same value whoever computes it: a plain store suffices */
+	__atomic_store_n(&w->hash, h, __ATOMIC_RELAXED);
+	return h;
+}
+
 void
 model_ws_unref(struct ws *w)
 {

@@ -24,7 +24,12 @@ struct ws {
 	char *access;		/* the access file: connect lines, then notes */
 	char *template_name;	/* "" if absent */
 	char *gpus;		/* "2xA100", "0" when none */
+	unsigned long long hash;	/* atomic: of compact, 0 until asked (model_ws_hash) */
 };
+
+/* A hash of the object (never 0), computed once: the same for the same
+ * JSON, so what is rendered from it may stay in the kernel's page cache. */
+unsigned long long model_ws_hash(struct ws *w);
 
 /* status.json: the object with jansson's 2-space indent and a final
  * '\n', json_len bytes plus a NUL, allocated; NULL when out of memory.

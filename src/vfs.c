@@ -234,6 +234,15 @@ vfs_is_log(enum node_kind kind, enum ws_file file)
 	return kind == NODE_WS && (file == WS_FILE_LOGS || file == WS_FILE_LOGS_FOLLOW);
 }
 
+/* The files rendered from the workspace object alone. */
+static int
+vfs_is_ws_rendering(const struct node *n)
+{
+	return n->kind == NODE_WS &&
+	       (n->file == WS_FILE_STATUS_JSON || n->file == WS_FILE_STATUS ||
+		n->file == WS_FILE_ID || n->file == WS_FILE_ACCESS);
+}
+
 static int
 vfs_is_writable(const struct node *n)
 {
@@ -700,6 +709,8 @@ vfs_open(struct vfs *v, const char *path, int flags, struct vfs_file **out)
 		rc = vfs_truncate(v, path, 0, f);
 	if (rc == 0 && vfs_is_log(n.kind, n.file))
 		rc = logs_acquire(v->logs, f->id, &f->log);
+	else if (rc == 0 && vfs_is_ws_rendering(&n) && (flags & O_ACCMODE) == O_RDONLY)
+		f->ws = model_ws_ref(n.cur->ws);	/* rendered at the first read */
 	else if (rc == 0 && n.kind == NODE_WAIT)
 		f->content = model_asprintf("%s\n", n.leaf);
 	else if (rc == 0 && (flags & O_ACCMODE) != O_WRONLY)
@@ -789,6 +800,26 @@ vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 
 	if (f->log)
 		return vfs_read_log(v, f, buf, size, off);
+	if (f->ws) {
+		/* the first read renders what the open saw */
+		char *s = NULL;
+		size_t len = 0;
+		int todo;
+
+		pthread_mutex_lock(&f->mu);
+		todo = !f->content;
+		pthread_mutex_unlock(&f->mu);
+		if (todo && vfs_render_ws(f->file, f->ws, &s, &len) < 0)
+			return -ENOMEM;
+		pthread_mutex_lock(&f->mu);
+		if (!f->content) {
+			f->content = s;
+			f->len = len;
+			s = NULL;
+		}
+		pthread_mutex_unlock(&f->mu);
+		free(s);
+	}
 
 	pthread_mutex_lock(&f->mu);
 	again = off == 0 && f->reads++ > 0;
@@ -816,6 +847,9 @@ vfs_file_version(struct vfs_file *f)
 {
 	unsigned long long h = 0xcbf29ce484222325ULL;
 
+	/* the same object gives the same bytes: no need to render them */
+	if (f->ws)
+		return (model_ws_hash(f->ws) ^ (unsigned long long)f->file) | 1;
 	if (!(f->kind == NODE_WS && (f->file == WS_FILE_STATUS_JSON ||
 				     f->file == WS_FILE_STATUS || f->file == WS_FILE_ID ||
 				     f->file == WS_FILE_ACCESS)) &&
@@ -930,6 +964,7 @@ vfs_release(struct vfs *v, struct vfs_file *f)
 	free(f->path);
 	free(f->content);
 	free(f->id);
+	model_ws_unref(f->ws);
 	free(f->status);
 	free(f->temp);
 	draft_unref(f->draft);

@@ -236,6 +236,9 @@ struct vfs_file {
 	int create_rc;			/* guarded by mu: failed create, for flush */
 	int control_rc;			/* control: a failed command (atomic); later
 					 * writes through this handle send nothing */
+	struct ws *ws;			/* status.json, status, id, access read-only:
+					 * the data at open (a reference), rendered at
+					 * the first read (the kernel may hold the pages) */
 	struct logs_stream *log;	/* logs, logs.follow: a reference */
 	unsigned long long log_shift;	/* guarded by mu: bytes dropped under the
 					 * reader (added to the kernel's offset) */
@@ -298,6 +301,10 @@ void vfs_node_release(struct node *n);
 /* vfs_render.c */
 int vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	       time_t *mtime);
+/* The files rendered from the workspace object alone (status.json,
+ * status, id, access): 1 with *out and *len, 0 for another file, or
+ * -ENOMEM. */
+int vfs_render_ws(enum ws_file file, const struct ws *w, char **out, size_t *len);
 
 /* vfs_draft.c: drafts made by mkdir, their spec.json and temporary files */
 struct draft *draft_new(const char *dirname, const char *name);

@@ -51,6 +51,34 @@ vfs_draft_error(struct draft *d, time_t *mtime)
 }
 
 int
+vfs_render_ws(enum ws_file file, const struct ws *w, char **out, size_t *len)
+{
+	char *s;
+
+	switch (file) {
+	case WS_FILE_STATUS_JSON:
+		s = model_ws_json(w);
+		break;
+	case WS_FILE_STATUS:
+		s = model_asprintf("%s\n", w->status);
+		break;
+	case WS_FILE_ID:
+		s = model_asprintf("%s\n", w->id);
+		break;
+	case WS_FILE_ACCESS:
+		s = strdup(w->access);
+		break;
+	default:
+		return 0;
+	}
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	*len = file == WS_FILE_STATUS_JSON ? w->json_len : strlen(s);
+	return 1;
+}
+
+int
 vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	   time_t *mtime)
 {
@@ -92,22 +120,15 @@ vfs_render(struct vfs *v, const struct node *n, char **out, size_t *len,
 	case NODE_WS:
 		switch (n->file) {
 		case WS_FILE_STATUS_JSON:
-			s = model_ws_json(w);
-			break;
 		case WS_FILE_STATUS:
-			s = model_asprintf("%s\n", w->status);
-			break;
 		case WS_FILE_ID:
-			s = model_asprintf("%s\n", w->id);
-			break;
+		case WS_FILE_ACCESS:
+			return vfs_render_ws(n->file, w, out, len) < 0 ? -ENOMEM : 0;
 		case WS_FILE_CONTROL:
 			s = strdup(vfs_control_help);
 			break;
 		case WS_FILE_ERROR:
 			s = vfs_ws_error(v, w->id, mtime);
-			break;
-		case WS_FILE_ACCESS:
-			s = strdup(w->access);
 			break;
 		default:
 			return -EISDIR;
