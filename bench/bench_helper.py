@@ -319,7 +319,10 @@ def cmd_loglat(url, wid, wsdir, n):
             with lock:
                 for k, d in seen.items():
                     for line, t in d.items():
-                        if k not in got and msg + "\n" in line and line.endswith(msg + "\n"):
+                        # a text line ends with the message, a JSON
+                        # line holds it as a string
+                        if k not in got and (line.endswith(" " + msg + "\n") or
+                                             '"%s"' % msg in line):
                             got[k] = t
             time.sleep(0.002)
         for k in seen:
@@ -330,7 +333,7 @@ def cmd_loglat(url, wid, wsdir, n):
         with lock:
             for d in seen.values():
                 d.clear()
-        time.sleep(random.uniform(0, 0.05))
+        time.sleep(random.uniform(0, 1.0))   # any phase of tail's 1 s polling
     tail.terminate()
     tail.wait()
     out = []
