@@ -140,11 +140,16 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 		log_msg(LOG_LVL_ERR, "could not start the background threads");
 }
 
+/* Set once the session ends (atomic): replies still owed then (a log
+ * reader answered at unmount) find the device closed, which is no error. */
+static int fs_ending;
+
 static void
 fs_destroy(void *userdata)
 {
 	struct fs_ctx *c = userdata;
 
+	__atomic_store_n(&fs_ending, 1, __ATOMIC_RELAXED);
 	vfs_stop(c->vfs);
 	fs_notifier_stop(c);
 }
@@ -1027,11 +1032,12 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.poll = fs_poll,
 };
 
-/* libfuse's own messages go to our log, at their level. One is not an
- * error for us: reading the device fails with ECONNABORTED when a lazy
+/* libfuse's own messages go to our log, at their level. Two are not
+ * errors for us: reading the device fails with ECONNABORTED when a lazy
  * unmount aborts the connection while requests are in flight, and the
- * session loop's caller treats that as a clean end (main_run), so it is
- * logged as information rather than as a libfuse error. */
+ * session loop's caller treats that as a clean end (main_run); and once
+ * the session ends, a reply still owed finds the device closed. Both
+ * are logged as information. */
 static void
 fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 {
@@ -1049,7 +1055,8 @@ fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 		lvl = LOG_LVL_WARN;
 	else if (level <= FUSE_LOG_INFO)
 		lvl = LOG_LVL_INFO;
-	if (lvl <= LOG_LVL_WARN && strstr(line, strerror(ECONNABORTED)))
+	if (lvl <= LOG_LVL_WARN && (strstr(line, strerror(ECONNABORTED)) ||
+				    __atomic_load_n(&fs_ending, __ATOMIC_RELAXED)))
 		lvl = LOG_LVL_INFO;
 	log_msg(lvl, "%s", line);
 }

@@ -704,7 +704,7 @@ struct http_stream {
 	char *auth;		/* the header line, wiped when freed */
 	char *url;
 	char errbuf[CURL_ERROR_SIZE];
-	long long t0;
+	long long t0, t_answer;	/* started, status line received */
 	http_data_fn data;
 	void *arg;
 	long status;		/* known once the first body byte came */
@@ -809,6 +809,7 @@ http_stream_start(struct http_stream *s, const char *path, int reauth,
 	s->data = data;
 	s->arg = arg;
 	s->status = 0;
+	s->t_answer = 0;
 	s->stopped = 0;
 	s->errbuf[0] = '\0';
 	s->err_body.max = HTTP_STREAM_ERR_BODY;
@@ -862,8 +863,9 @@ http_stream_ended(struct http_stream *s, CURLcode cc, struct http_stream_end *en
 		end->len = s->err_body.len;
 		memset(&s->err_body, 0, sizeof(s->err_body));
 	}
+	/* the latency of a stream is the wait for its answer, not its life */
 	http_record(s->h, s->slot, end->rc == -ECANCELED ? 0 : end->rc, end->status,
-		    http_now_ms() - s->t0);
+		    (s->t_answer ? s->t_answer : http_now_ms()) - s->t0);
 	http_stream_detach(s);
 }
 
@@ -890,6 +892,17 @@ http_stream_run(struct http_stream *s, long timeout_ms, struct http_stream_end *
 			curl_multi_poll(s->multi, NULL, 0, timeout_ms < 0 ? 0 : (int)timeout_ms, NULL);
 	}
 	return 1;
+}
+
+long
+http_stream_status(struct http_stream *s)
+{
+	long status = 0;
+
+	if (s->running && curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+	    status && !s->t_answer)
+		s->t_answer = http_now_ms();
+	return s->running ? status : 0;
 }
 
 void

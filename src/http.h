@@ -126,6 +126,8 @@ int http_stream_start(struct http_stream *s, const char *path, int reauth,
  * http_stream_end_free). */
 int http_stream_run(struct http_stream *s, long timeout_ms,
 		    struct http_stream_end *end);
+/* The status of a running transfer's answer, 0 until it came. */
+long http_stream_status(struct http_stream *s);
 void http_stream_wakeup(struct http_stream *s);
 void http_stream_end_free(struct http_stream_end *end);
 void http_stream_free(struct http_stream *s);

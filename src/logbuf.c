@@ -12,13 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOGBUF_PODS_MAX 1024 /* later pods' lines are matched as untimed */
-#define LOGBUF_AT_MAX 65536 /* lines remembered at one pod's newest time */
+/* what repeat detection holds stays small (64 x 4096 x 8 bytes at most):
+ * later pods' lines are matched as untimed ones, and past 4096 lines at
+ * one timestamp a repeat may pass */
+#define LOGBUF_PODS_MAX 64
+#define LOGBUF_AT_MAX 4096
 
 struct logbuf_pod {
 	struct logbuf_pod *next;
 	char *name;
 	long long newest_us; /* the newest timestamp seen */
+	int live; /* since the reconnect, a newer line came: the replay is over */
 	uint64_t *at; /* the lines seen at newest_us */
 	size_t nat, aat;
 };
@@ -137,9 +141,13 @@ logbuf_repeat(struct logbuf *lb, const struct model_log_line *l)
 		lb->recent[lb->nrecent++ % LOGBUF_RECENT] = h;
 		return 0;
 	}
-	if (lb->replay && (us < p->newest_us ||
-			   (us == p->newest_us && logbuf_pod_has(p, h))))
+	if (lb->replay && !p->live &&
+	    (us < p->newest_us || (us == p->newest_us && logbuf_pod_has(p, h))))
 		return 1;
+	/* the first line newer than any held ends this pod's replay: later
+	 * ones are new whatever their order */
+	if (lb->replay && us > p->newest_us)
+		p->live = 1;
 	if (us > p->newest_us) {
 		p->newest_us = us;
 		p->nat = 0;
@@ -303,6 +311,8 @@ logbuf_reconnect(struct logbuf *lb)
 	lb->plen = 0;
 	lb->part_too_long = 0;
 	lb->replay = 1;
+	for (struct logbuf_pod *p = lb->pods; p; p = p->next)
+		p->live = 0;
 }
 
 unsigned long long

@@ -20,6 +20,7 @@
 #define LOGS_BACKOFF_MIN_MS 500
 #define LOGS_BACKOFF_MAX_MS 30000
 #define LOGS_TICK_MS 1000 /* the longest a stream's thread sleeps */
+#define LOGS_HEALTHY_MS 2000 /* a connection this long was no failure */
 
 struct logs_req {
 	struct logs_req *next; /* L->reqs */
@@ -55,6 +56,7 @@ struct logs_stream {
 	int gone; /* deleted: nothing more will come */
 	int err; /* the last failure, 0 after a success */
 	long long created_ms, conn_ms, data_ms, last_use_ms;
+	long long answer_ms; /* the connection's status line came (0: not yet) */
 	time_t mtime;
 };
 
@@ -238,12 +240,16 @@ logs_timers(struct logs *L, struct logs_stream *s, long long now)
 	long long next = LOGS_TICK_MS, quiet_from, left;
 
 	if (!s->settled) {
-		quiet_from = s->data_ms > s->conn_ms ? s->data_ms : s->conn_ms;
-		if ((s->connected && now - quiet_from >= L->cfg.idle_ms) ||
-		    now - s->created_ms >= L->cfg.settle_max_ms) {
+		/* quiet counts from the answer: connecting, a token and the
+		 * server's first byte may take longer than the idle time */
+		quiet_from = s->data_ms > s->answer_ms ? s->data_ms : s->answer_ms;
+		left = L->cfg.settle_max_ms - (now - s->created_ms);
+		if ((s->connected && s->answer_ms && now - quiet_from >= L->cfg.idle_ms) ||
+		    left <= 0) {
 			s->settled = 1;
-		} else if (s->connected) {
-			left = L->cfg.idle_ms - (now - quiet_from);
+		} else {
+			if (s->connected && s->answer_ms && L->cfg.idle_ms - (now - quiet_from) < left)
+				left = L->cfg.idle_ms - (now - quiet_from);
 			next = left < next ? left : next;
 		}
 	}
@@ -270,25 +276,28 @@ logs_ended(struct logs *L, struct logs_stream *s, int rc, const char *msg,
 	   int grew, int *attempt, int *reauth, long long *next_ms, char **note)
 {
 	long long now = logs_now(), wait;
+	int healthy = grew || (s->answer_ms && now - s->conn_ms >= LOGS_HEALTHY_MS);
 
 	s->connected = 0;
-	s->settled = 1;
 	if (rc == -ECANCELED || s->stop)
 		return;
 	if (rc == -ENOENT) {
 		/* the workspace is gone: the followers read to the end */
 		log_msg(LOG_LVL_INFO, "logs of %s: the workspace is gone", s->id);
+		s->settled = 1;
 		s->gone = 1;
 		s->stop = 1;
 		logs_unlink(s);
 		return;
 	}
 	if (rc == -EACCES && !*reauth) {
-		*reauth = 1; /* once with a new token, at once */
+		*reauth = 1; /* once with a new token, at once: not settled yet */
 		*next_ms = now;
 		return;
 	}
-	*attempt = grew ? 1 : *attempt + 1;
+	s->settled = 1;
+	/* the delay doubles while connections fail or end at once */
+	*attempt = healthy ? 1 : *attempt + 1;
 	wait = logs_backoff_ms(*attempt);
 	*next_ms = now + wait;
 	if (rc == 0) {
@@ -319,6 +328,7 @@ logs_main(void *arg)
 		long long now = logs_now(), wait;
 		char *note = NULL, *err = NULL;
 		int rc = 0, running = 1;
+		long status = 0;
 
 		if (!s->connected && now >= next_ms) {
 			if (conns++ > 0)
@@ -326,6 +336,7 @@ logs_main(void *arg)
 			end0 = logbuf_end(&s->buf);
 			s->connected = 1;
 			s->conn_ms = now;
+			s->answer_ms = 0;
 			pthread_mutex_unlock(&L->mu);
 			rc = api_logs_start(s->hs, s->id, reauth, logs_data, s, &err);
 			pthread_mutex_lock(&L->mu);
@@ -378,9 +389,22 @@ logs_main(void *arg)
 			if (!running) {
 				rc = api_logs_end(&end, &err);
 				http_stream_end_free(&end);
+			} else {
+				status = http_stream_status(s->hs);
 			}
 		}
 		pthread_mutex_lock(&L->mu);
+		if (running && status && !s->answer_ms) {
+			s->answer_ms = logs_now();
+			if (status == 200 && s->err) {
+				/* it works again */
+				s->err = 0;
+				pthread_mutex_unlock(&L->mu);
+				if (L->cfg.note)
+					L->cfg.note(L->cfg.note_arg, s->id, NULL);
+				pthread_mutex_lock(&L->mu);
+			}
+		}
 		if (!running) {
 			struct logs_poller *woken = NULL;
 
@@ -604,7 +628,13 @@ logs_size(struct logs *L, const char *id, unsigned long long *size, time_t *mtim
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&L->mu);
-	if ((s = logs_find(L, id)) != NULL) {
+	s = logs_find(L, id);
+	/* a stream that ended (the workspace gone) keeps its size for those
+	 * who still read it: tail -f must not see the file shrink */
+	for (struct logs_stream *o = L->all; !s && o; o = o->next)
+		if (o->readers > 0 && strcmp(o->id, id) == 0)
+			s = o;
+	if (s) {
 		*size = logbuf_end(&s->buf);
 		*mtime = s->mtime;
 		rc = 0;
@@ -791,6 +821,12 @@ logs_free(struct logs *L)
 	for (struct logs_stream *s = L->all; s; s = s->next)
 		s->readers = 0;
 	logs_take_dead(L, &dead);
+	while (L->reqs) { /* only those never armed are left */
+		struct logs_req *r = L->reqs;
+
+		L->reqs = r->next;
+		free(r);
+	}
 	while (L->pollers) {
 		struct logs_poller *p = L->pollers;
 

@@ -786,8 +786,9 @@ vfs_read_log(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t of
 	pthread_mutex_unlock(&f->mu);
 	n = logs_copy(v->logs, f->log, &at, buf, size, &ended);
 	pthread_mutex_lock(&f->mu);
-	if (at > want)
-		f->log_shift += at - want;
+	/* the shift this offset needed (concurrent reads agree on it) */
+	if (at > want && at - (unsigned long long)off > f->log_shift)
+		f->log_shift = at - (unsigned long long)off;
 	f->log_next = at + n;
 	pthread_mutex_unlock(&f->mu);
 	return (int)n;

@@ -213,6 +213,32 @@ wait_until 3 test -s "$VS/logs"
 check "the stream reconnects by itself: logs are there" test -s "$VS/logs"
 check "and the error is cleared" test ! -s "$VS/error"
 emu_clear
+# an API slower to answer than the quiet time, and a token refused once
+# (renewed and asked again): the first cat still prints the lines
+n_vs=$(emu_lines "$VS_ID")
+printf refresh >"$MNT/.ctl"
+wait_until 3 eval 'test "$(streams_open "$VS_ID")" -eq 0'
+emu_fault '{"latency": 1.5, "count": 1, "endpoint": "get_workspace_logs"}'
+expect "an API 1.5 s slow to answer: cat logs still prints every line" "$(grep -c . "$VS/logs")" "$n_vs"
+emu_clear
+printf refresh >"$MNT/.ctl"
+wait_until 3 eval 'test "$(streams_open "$VS_ID")" -eq 0'
+emu_fault '{"status": 401, "count": 1, "endpoint": "get_workspace_logs"}'
+expect "a 401 once: asked again with the token, cat logs prints every line" "$(grep -c . "$VS/logs")" "$n_vs"
+emu_clear
+# streams the API ends after a while (a proxy's idle limit) reconnect
+# at once each time: the delay only grows while they fail or end at once
+RS=$MNT/résumé-ü
+RS_ID=$(cat "$RS/id")
+emu_admin POST config '{"log_end_after": 2.2}' >/dev/null
+cat "$RS/logs.follow" >/dev/null &
+RP=$!
+BG+=("$RP")
+wait_until 10 eval 'test "$(grep -c "logs of $RS_ID: the API closed the stream" "$T_DIR/exfs.log")" -ge 2'
+emu_admin POST config '{"log_end_after": 0}' >/dev/null
+check "a stream ended after 2.2 s reconnects twice" test "$(grep -c "logs of $RS_ID: the API closed the stream" "$T_DIR/exfs.log")" -ge 2
+check "each time after 500 ms" test -z "$(grep "logs of $RS_ID: the API closed the stream" "$T_DIR/exfs.log" | grep -v 'in 500 ms$')"
+kill "$RP" 2>/dev/null
 
 # 9. delete while followed: followers get end-of-file, new opens ENOENT
 DEL=$MNT/eval\ run%2F2
@@ -227,10 +253,17 @@ expect "a new open: ENOENT" "$(errno_of read "$DEL/logs")" "ENOENT@open"
 # deleted elsewhere: the API ends the stream and answers 404 after
 (cat "$VS/logs.follow" >/dev/null; echo $? >"$T_DIR/del2.rc") &
 BG+=($!)
+tail -f "$VS/logs" >/dev/null 2>"$T_DIR/tail2.err" &
+TAIL=$!
+BG+=("$TAIL")
 wait_until 5 eval 'test "$(streams_open "$VS_ID")" -ge 1'
+sleep 1.2
 api DELETE "/workspace/$VS_ID" >/dev/null
 wait_until 5 test -s "$T_DIR/del2.rc"
 expect "deleted elsewhere: the follower gets end-of-file" "$(cat "$T_DIR/del2.rc" 2>/dev/null)" "0"
+sleep 1.5
+check "and tail -f never sees the file shrink" test -z "$(grep truncated "$T_DIR/tail2.err")"
+kill "$TAIL" 2>/dev/null
 
 # 10. tar of a workspace directory holds the logs; grep -r ends (after
 # a refresh: the workspace deleted elsewhere is gone from the listing)
