@@ -267,10 +267,10 @@ wait_mounted() {
 	done
 	return 1
 }
-# mount_exfs MNT EMU_URL TTL: sets FS_PID
+# mount_exfs MNT EMU_URL TTL [OPTIONS]: sets FS_PID
 mount_exfs() {
 	mkdir -p "$1"
-	EXALSIUS_TOKEN=$TOKEN "$EXFS" -f -o "api_url=$2/v1,cache_ttl=$3" "$1" \
+	EXALSIUS_TOKEN=$TOKEN "$EXFS" -f -o "api_url=$2/v1,cache_ttl=$3${4:+,$4}" "$1" \
 		>>"$W/exfs.log" 2>&1 &
 	FS_PID=$!
 	PIDS+=("$FS_PID")
@@ -877,13 +877,8 @@ target8() {
 target9() {
 	local m=$W/t9 pid ws id cap_kib=1024 rss0 rss1 k=0 per i
 	local names=() ids=() fpids=()
-	mkdir -p "$m"
-	EXALSIUS_TOKEN=$TOKEN "$EXFS" -f -o "api_url=$E1_URL/v1,logs_max=$cap_kib,logs_grace=5" "$m" \
-		>>"$W/exfs.log" 2>&1 &
-	pid=$!
-	PIDS+=("$pid")
-	MOUNTS+=("$m")
-	wait_mounted "$m" "$pid" || { broken "target 9 live logs:" "mount failed"; return; }
+	mount_exfs "$m" "$E1_URL" 10 "logs_max=$cap_kib,logs_grace=5"
+	pid=$FS_PID
 	read -r ws id < <(simple_ws "$E1_URL" RUNNING 1)
 	[ -n "$id" ] || { umount_fs "$m" "$pid"; broken "target 9 live logs:" "no RUNNING workspace"; return; }
 	bgout env BENCH_TOKEN="$TOKEN" "${HELPER[@]}" loglat "$E1_URL" "$id" "$m/$ws" "$R9" ||

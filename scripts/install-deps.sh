@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev \
-libjansson-dev libcmocka-dev python3 jq curl valgrind clang libclang-rt-dev procps \
+libjansson-dev libcmocka-dev python3 jq curl valgrind clang libclang-rt-dev procps tar diffutils \
 nano tmux vim-tiny bsdextrautils man-db cppcheck clang-format \
 libsecret-1-dev libyaml-dev dbus gnome-keyring python3-keyring"
 [ "${EXALSIUSFS_EXTRA_PKGS:-}" ] && PKGS="$PKGS $EXALSIUSFS_EXTRA_PKGS"

@@ -475,9 +475,12 @@ fs_later(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	 struct vfs_file *f, size_t size, off_t off)
 {
 	struct fs_ctx *c = fs_ctx(req);
-	struct fs_later *l = malloc(sizeof(*l));
+	struct fs_later *l;
 	int rc;
 
+	if (!vfs_may_wait(f))
+		return 0; /* every open and read but the logs': nothing to keep */
+	l = malloc(sizeof(*l));
 	if (!l) {
 		if (off < 0)
 			vfs_release(c->vfs, f);

@@ -174,21 +174,30 @@ logbuf_trim(struct logbuf *lb)
 	lb->base += cut;
 }
 
+/* Room for need bytes in *buf (*alloc of them), doubling from first. */
+static int
+logbuf_reserve(char **buf, size_t *alloc, size_t need, size_t first)
+{
+	size_t a = *alloc ? *alloc : first;
+	char *p;
+
+	if (need <= *alloc)
+		return 0;
+	while (a < need)
+		a *= 2;
+	p = realloc(*buf, a);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*alloc = a;
+	return 0;
+}
+
 static int
 logbuf_append(struct logbuf *lb, const char *s, size_t n)
 {
-	if (lb->len + n + 1 > lb->alloc) {
-		size_t a = lb->alloc ? lb->alloc : 4096;
-		char *p;
-
-		while (a < lb->len + n + 1)
-			a *= 2;
-		p = realloc(lb->data, a);
-		if (!p)
-			return -ENOMEM;
-		lb->data = p;
-		lb->alloc = a;
-	}
+	if (logbuf_reserve(&lb->data, &lb->alloc, lb->len + n + 1, 4096) < 0)
+		return -ENOMEM;
 	memcpy(lb->data + lb->len, s, n);
 	lb->data[lb->len + n] = '\n';
 	lb->len += n + 1;
@@ -240,18 +249,8 @@ logbuf_part_add(struct logbuf *lb, const char *s, size_t n)
 		lb->plen = 0;
 		return 0;
 	}
-	if (lb->plen + n > lb->palloc) {
-		size_t a = lb->palloc ? lb->palloc : 1024;
-		char *p;
-
-		while (a < lb->plen + n)
-			a *= 2;
-		p = realloc(lb->part, a);
-		if (!p)
-			return -ENOMEM;
-		lb->part = p;
-		lb->palloc = a;
-	}
+	if (logbuf_reserve(&lb->part, &lb->palloc, lb->plen + n, 1024) < 0)
+		return -ENOMEM;
 	memcpy(lb->part + lb->plen, s, n);
 	lb->plen += n;
 	return 0;

@@ -1,8 +1,8 @@
 /*
  * logs: see logs.h. Each stream struct is on L->all from its start until
  * logs_free or until it is reaped (its thread ended, joined, and no
- * reader holds it). A stream that may be found by id is "linked"; one
- * told to end has stop set and is never linked again.
+ * reader holds it). A stream may be found by id until it is told to end
+ * (stop set), and never again after.
  */
 #include "logs.h"
 #include "api.h"
@@ -50,7 +50,7 @@ struct logs_stream {
 	pthread_t thread;
 	pthread_cond_t cv; /* with L->mu: wakes the thread between connections */
 	int readers;
-	int linked, stop, dead;
+	int stop, dead;
 	int connected; /* a transfer is under way */
 	int settled; /* the first burst is in */
 	int gone; /* deleted: nothing more will come */
@@ -151,22 +151,38 @@ logs_answer(struct logs_req *list)
 	}
 }
 
-/* Move the pollers of s onto *out (to be woken). */
+/* Move the pollers of s (of owner only, unless NULL; every one with s
+ * NULL) onto *out, to be woken or dropped without the lock. */
 static void
-logs_take_pollers(struct logs *L, struct logs_stream *s, struct logs_poller **out)
+logs_take_pollers(struct logs *L, struct logs_stream *s, const void *owner,
+		  struct logs_poller **out)
 {
 	struct logs_poller **pp = &L->pollers;
 
 	while (*pp) {
 		struct logs_poller *p = *pp;
 
-		if (p->s == s) {
+		if ((!s || p->s == s) && (!owner || p->owner == owner)) {
 			*pp = p->next;
 			p->next = *out;
 			*out = p;
 		} else {
 			pp = &p->next;
 		}
+	}
+}
+
+/* Free them without waking (no lock held). */
+static void
+logs_drop_pollers(struct logs *L, struct logs_poller *list)
+{
+	while (list) {
+		struct logs_poller *p = list;
+
+		list = p->next;
+		if (L->cfg.poll_destroy)
+			L->cfg.poll_destroy(p->ph);
+		free(p);
 	}
 }
 
@@ -210,7 +226,7 @@ logs_data(void *arg, const char *buf, size_t n)
 			s->data_ms = logs_now();
 			s->mtime = time(NULL);
 			logs_take_ready(L, s, &ready);
-			logs_take_pollers(L, s, &woken);
+			logs_take_pollers(L, s, NULL, &woken);
 		}
 	}
 	pthread_mutex_unlock(&L->mu);
@@ -255,19 +271,12 @@ logs_timers(struct logs *L, struct logs_stream *s, long long now)
 	}
 	if (s->readers == 0) {
 		left = L->cfg.grace_ms - (now - s->last_use_ms);
-		if (left <= 0) {
+		if (left <= 0)
 			s->stop = 1;
-			s->linked = 0;
-		} else if (left < next)
+		else if (left < next)
 			next = left;
 	}
 	return next < 1 ? 1 : next;
-}
-
-static void
-logs_unlink(struct logs_stream *s)
-{
-	s->linked = 0;
 }
 
 /* The transfer ended: what it means for the stream (under mu). */
@@ -287,7 +296,6 @@ logs_ended(struct logs *L, struct logs_stream *s, int rc, const char *msg,
 		s->settled = 1;
 		s->gone = 1;
 		s->stop = 1;
-		logs_unlink(s);
 		return;
 	}
 	if (rc == -EACCES && !*reauth) {
@@ -412,7 +420,7 @@ logs_main(void *arg)
 			if (rc == 0 && logbuf_flush(&s->buf) > 0) {
 				s->data_ms = logs_now();
 				s->mtime = time(NULL);
-				logs_take_pollers(L, s, &woken);
+				logs_take_pollers(L, s, NULL, &woken);
 			}
 			if (woken) {
 				pthread_mutex_unlock(&L->mu);
@@ -439,11 +447,10 @@ logs_main(void *arg)
 		struct logs_req *ready = NULL;
 		struct logs_poller *woken = NULL;
 
-		s->linked = 0;
 		s->settled = 1;
 		s->dead = 1;
 		logs_take_ready(L, s, &ready);
-		logs_take_pollers(L, s, &woken);
+		logs_take_pollers(L, s, NULL, &woken);
 		L->threads--;
 		pthread_cond_broadcast(&L->cv);
 		pthread_mutex_unlock(&L->mu);
@@ -505,7 +512,6 @@ static void
 logs_tell_stop(struct logs_stream *s)
 {
 	s->stop = 1;
-	s->linked = 0;
 	pthread_cond_signal(&s->cv);
 	http_stream_wakeup(s->hs);
 }
@@ -514,7 +520,7 @@ static struct logs_stream *
 logs_find(struct logs *L, const char *id)
 {
 	for (struct logs_stream *s = L->all; s; s = s->next)
-		if (s->linked && !s->stop && strcmp(s->id, id) == 0)
+		if (!s->stop && strcmp(s->id, id) == 0)
 			return s;
 	return NULL;
 }
@@ -539,7 +545,7 @@ logs_acquire(struct logs *L, const char *id, struct logs_stream **out)
 		goto out;
 	}
 	for (s = L->all; s; s = s->next) {
-		if (!s->linked)
+		if (s->stop)
 			continue;
 		open++;
 		if (s->readers == 0 && (!victim || s->last_use_ms < victim->last_use_ms))
@@ -566,7 +572,6 @@ logs_acquire(struct logs *L, const char *id, struct logs_stream **out)
 	logbuf_init(&s->buf, L->cfg.cap, L->cfg.ndjson);
 	pthread_cond_init(&s->cv, NULL);
 	s->readers = 1;
-	s->linked = 1;
 	s->created_ms = s->last_use_ms = logs_now();
 	s->mtime = time(NULL);
 	if (pthread_create(&s->thread, NULL, logs_main, s) != 0) {
@@ -592,33 +597,17 @@ out:
 void
 logs_release(struct logs *L, struct logs_stream *s, const void *owner)
 {
-	struct logs_poller **pp, *drop = NULL;
+	struct logs_poller *drop = NULL;
 
 	pthread_mutex_lock(&L->mu);
-	for (pp = &L->pollers; *pp;) {
-		struct logs_poller *p = *pp;
-
-		if (p->owner == owner && p->s == s) {
-			*pp = p->next;
-			p->next = drop;
-			drop = p;
-		} else {
-			pp = &p->next;
-		}
-	}
+	if (owner)
+		logs_take_pollers(L, s, owner, &drop);
 	s->readers--;
 	s->last_use_ms = logs_now();
 	if (s->readers == 0)
 		pthread_cond_signal(&s->cv); /* its grace time starts */
 	pthread_mutex_unlock(&L->mu);
-	while (drop) {
-		struct logs_poller *p = drop;
-
-		drop = p->next;
-		if (L->cfg.poll_destroy)
-			L->cfg.poll_destroy(p->ph);
-		free(p);
-	}
+	logs_drop_pollers(L, drop);
 }
 
 int
@@ -723,7 +712,7 @@ int
 logs_poll(struct logs *L, struct logs_stream *s, const void *owner,
 	  unsigned long long off, void *ph, unsigned *revents)
 {
-	struct logs_poller *p = NULL, **pp, *old = NULL;
+	struct logs_poller *p = NULL, *old = NULL;
 
 	pthread_mutex_lock(&L->mu);
 	if (off < logbuf_end(&s->buf) || s->gone || s->dead || s->stop) {
@@ -735,23 +724,14 @@ logs_poll(struct logs *L, struct logs_stream *s, const void *owner,
 	}
 	*revents = 0;
 	/* one poll handle per owner: a new one replaces the old */
-	for (pp = &L->pollers; *pp; pp = &(*pp)->next) {
-		if ((*pp)->owner == owner && (*pp)->s == s) {
-			old = *pp;
-			*pp = old->next;
-			break;
-		}
-	}
+	if (owner)
+		logs_take_pollers(L, s, owner, &old);
 	if (ph && (p = calloc(1, sizeof(*p))) != NULL) {
 		*p = (struct logs_poller){ .next = L->pollers, .s = s, .owner = owner, .ph = ph };
 		L->pollers = p;
 	}
 	pthread_mutex_unlock(&L->mu);
-	if (old) {
-		if (L->cfg.poll_destroy)
-			L->cfg.poll_destroy(old->ph);
-		free(old);
-	}
+	logs_drop_pollers(L, old);
 	if (ph && !p && L->cfg.poll_destroy)
 		L->cfg.poll_destroy(ph);
 	return 0;
@@ -775,7 +755,7 @@ logs_drop_unread(struct logs *L, const char *id)
 {
 	pthread_mutex_lock(&L->mu);
 	for (struct logs_stream *s = L->all; s; s = s->next)
-		if (s->linked && !s->stop && s->readers == 0 && (!id || strcmp(s->id, id) == 0))
+		if (!s->stop && s->readers == 0 && (!id || strcmp(s->id, id) == 0))
 			logs_tell_stop(s);
 	pthread_mutex_unlock(&L->mu);
 }
@@ -786,7 +766,7 @@ logs_counts(struct logs *L, unsigned long *open, unsigned long *started)
 	*open = 0;
 	pthread_mutex_lock(&L->mu);
 	for (struct logs_stream *s = L->all; s; s = s->next)
-		if (s->linked)
+		if (!s->stop)
 			(*open)++;
 	*started = L->started;
 	pthread_mutex_unlock(&L->mu);
@@ -811,6 +791,7 @@ void
 logs_free(struct logs *L)
 {
 	struct logs_stream *dead = NULL;
+	struct logs_poller *drop = NULL;
 
 	if (!L)
 		return;
@@ -827,15 +808,9 @@ logs_free(struct logs *L)
 		L->reqs = r->next;
 		free(r);
 	}
-	while (L->pollers) {
-		struct logs_poller *p = L->pollers;
-
-		L->pollers = p->next;
-		if (L->cfg.poll_destroy)
-			L->cfg.poll_destroy(p->ph);
-		free(p);
-	}
+	logs_take_pollers(L, NULL, NULL, &drop);
 	pthread_mutex_unlock(&L->mu);
+	logs_drop_pollers(L, drop);
 	logs_reap(dead);
 	pthread_cond_destroy(&L->cv);
 	pthread_mutex_destroy(&L->mu);

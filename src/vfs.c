@@ -1260,6 +1260,12 @@ vfs_chmod(struct vfs *v, const char *path)
 }
 
 int
+vfs_may_wait(const struct vfs_file *f)
+{
+	return f->log != NULL;
+}
+
+int
 vfs_ready(struct vfs *v, struct vfs_file *f, off_t off, int nonblock,
 	  const void *key, vfs_ready_fn done, void *arg)
 {

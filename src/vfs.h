@@ -115,6 +115,9 @@ void vfs_wait_cancel(struct vfs *v, const void *key);
  * interrupt) answers it with -EINTR.
  */
 typedef void (*vfs_ready_fn)(void *arg, int rc);
+/* Whether vfs_ready may ever answer later for f (the logs files): the
+ * others need no request kept. */
+int vfs_may_wait(const struct vfs_file *f);
 int vfs_ready(struct vfs *v, struct vfs_file *f, off_t off, int nonblock,
 	      const void *key, vfs_ready_fn done, void *arg);
 void vfs_ready_arm(struct vfs *v, const void *key);
