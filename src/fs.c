@@ -369,6 +369,17 @@ fs_set_open(struct fs_ctx *c, fuse_ino_t ino, struct fuse_file_info *fi,
 	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
 }
 
+/* Reply to an open with handle f; the handle goes if the kernel never
+ * gets the reply. */
+static void
+fs_reply_open(struct fs_ctx *c, fuse_req_t req, fuse_ino_t ino,
+	      struct fuse_file_info *fi, struct vfs_file *f)
+{
+	fs_set_open(c, ino, fi, f);
+	if (fuse_reply_open(req, fi) != 0)
+		vfs_release(c->vfs, f);
+}
+
 /* An open that waits (wait/STATE): the request and its file info, kept
  * until the wait ends. */
 struct fs_wait {
@@ -386,9 +397,7 @@ fs_wait_done(void *arg, int rc, struct vfs_file *f)
 	if (rc < 0) {
 		fuse_reply_err(w->req, -rc);
 	} else {
-		fs_set_open(w->c, w->ino, &w->fi, f);
-		if (fuse_reply_open(w->req, &w->fi) != 0)
-			vfs_release(w->c->vfs, f);
+		fs_reply_open(w->c, w->req, w->ino, &w->fi, f);
 	}
 	free(w);
 }
@@ -441,9 +450,7 @@ fs_later_open_done(void *arg, int rc)
 		vfs_release(l->c->vfs, l->f);
 		fuse_reply_err(l->req, -rc);
 	} else {
-		fs_set_open(l->c, l->ino, &l->fi, l->f);
-		if (fuse_reply_open(l->req, &l->fi) != 0)
-			vfs_release(l->c->vfs, l->f);
+		fs_reply_open(l->c, l->req, l->ino, &l->fi, l->f);
 	}
 	free(l);
 }
@@ -468,8 +475,8 @@ fs_later_interrupted(fuse_req_t req, void *data)
 	vfs_ready_cancel(c->vfs, req);
 }
 
-/* Whether f is ready for the open (off < 0) or the read; if not, the
- * answer is sent later (1 returned) or an error now (0 returned). */
+/* 0 when f is ready for the open (off < 0) or the read: the caller
+ * answers; 1 when the answer is sent later, or an error was sent now. */
 static int
 fs_later(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	 struct vfs_file *f, size_t size, off_t off)
@@ -541,9 +548,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (fs_later(req, ino, fi, f, 0, -1))
 		return;
-	fs_set_open(c, ino, fi, f);
-	if (fuse_reply_open(req, fi) != 0)
-		vfs_release(c->vfs, f);
+	fs_reply_open(c, req, ino, fi, f);
 }
 
 static void
