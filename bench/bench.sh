@@ -800,12 +800,12 @@ target6() {
 stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1/.stats" 2>/dev/null; }
 
 # target7: 1000 readers blocked on wait files of 4 workspaces of the warm
-# N_SMALL mount: the daemon's threads, the p99 of unrelated warm reads
+# N_SMALL mount (RUNNING_WS[4..7]: targets 5 and 6 stop the first ones): the daemon's threads, the p99 of unrelated warm reads
 # with and without them, and list requests per wait interval (1 s)
 target7() {
 	local m=$SM pid=$SPID i k th0 th1 a b pids=() paths=() lists secs t0 w
 	mapfile -t paths < <(cd "$m" && ls | grep '^ws-' | sed -n '100,119p' | sed "s|^|$m/|; s|\$|/status|")
-	[ ${#paths[@]} -gt 0 ] && [ ${#RUNNING_WS[@]} -ge 4 ] || { broken "target 7 waiters:" "no workspaces to read or wait on"; return; }
+	[ ${#paths[@]} -gt 0 ] && [ ${#RUNNING_WS[@]} -ge 8 ] || { broken "target 7 waiters:" "no workspaces to read or wait on"; return; }
 	# the same burst of 1000 opens, answered at once: the worker threads
 	# libfuse keeps after it are the baseline
 	for ((i = 0; i < 1000; i++)); do cat "${paths[i % ${#paths[@]}]}" >/dev/null & pids+=($!); done
@@ -815,10 +815,15 @@ target7() {
 	bgout "${HELPER[@]}" reads 3 3000 "${paths[@]}" || { broken "target 7 waiters:" "reads failed"; return; }
 	a=$OUT
 	for ((i = 0; i < 1000; i++)); do
-		cat "$m/${RUNNING_WS[i % 4]}/wait/STOPPED" >/dev/null 2>&1 & pids+=($!)
+		cat "$m/${RUNNING_WS[4 + i % 4]}/wait/STOPPED" >/dev/null 2>&1 & pids+=($!)
 	done
 	for ((k = 0; k < 600; k++)); do [ "$(stat_of "$m" waiters)" = 1000 ] && break; sleep 0.1; done
 	w=$(stat_of "$m" waiters)
+	if [ "$w" != 1000 ]; then
+		{ kill -9 "${pids[@]}"; for i in "${pids[@]}"; do wait "$i"; done; } 2>/dev/null
+		broken "target 7 waiters:" "only ${w:-0} of 1000 readers were waiting"
+		return
+	fi
 	th1=$(ls "/proc/$pid/task" | wc -l)
 	reset_counts "$E1_URL"
 	t0=$EPOCHREALTIME

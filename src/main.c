@@ -407,6 +407,18 @@ main_login_refused(void *arg)
 	return cred_login_refused(arg);
 }
 
+/* Worker threads kept idle after a burst (-o max_idle_threads, else 4):
+ * libfuse's default keeps every worker it ever started. Waits and log
+ * reads hold no worker, so once a burst of opens is answered the daemon
+ * is back to this many idle workers however many requests still wait. */
+static unsigned int
+main_idle_threads(const struct fuse_cmdline_opts *co)
+{
+	if (co->max_idle_threads == UINT_MAX)
+		return 4;
+	return co->max_idle_threads < co->max_threads ? co->max_idle_threads : co->max_threads;
+}
+
 /* Mount and serve until unmounted; the exit status. A connection the
  * kernel aborted (a lazy unmount while requests were in flight) counts as
  * a clean end. */
@@ -439,7 +451,7 @@ main_run(struct fuse_args *args, struct fs_ctx *ctx)
 			goto out_signals;
 		fuse_loop_cfg_set_clone_fd(lc, co.clone_fd);
 		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
-		fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads < 64 ? co.max_idle_threads : 16);
+		fuse_loop_cfg_set_idle_threads(lc, main_idle_threads(&co));
 		res = fuse_session_loop_mt(se, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
