@@ -15,10 +15,25 @@ struct inode {
 	uint64_t ino;
 	uint64_t nlookup;
 	unsigned long long version; /* what the kernel may cache */
-	char *path; /* NULL once unlinked */
+	char *path; /* the block's own bytes after the struct; NULL once unlinked */
 	struct inode *next_ino;
 	struct inode *next_path;
 };
+
+/* A node and its path in one block (one allocation per inode: 400,000
+ * of them after a sweep of 100,000 workspaces); NULL when out of memory. */
+static struct inode *
+inode_alloc(const char *path)
+{
+	size_t len = strlen(path) + 1;
+	struct inode *n = malloc(sizeof(*n) + len);
+
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->path = memcpy((char *)(n + 1), path, len);
+	return n;
+}
 
 struct inode_table {
 	pthread_mutex_t mu;
@@ -83,7 +98,6 @@ inode_unlink_path(struct inode_table *t, struct inode *n)
 		pp = &(*pp)->next_path;
 	if (*pp)
 		*pp = n->next_path;
-	free(n->path);
 	n->path = NULL;
 }
 
@@ -127,13 +141,11 @@ inode_grow(struct inode_table *t)
 static struct inode *
 inode_add(struct inode_table *t, const char *path)
 {
-	struct inode *n = calloc(1, sizeof(*n));
+	struct inode *n = inode_alloc(path);
 	size_t b;
 
-	if (!n || !(n->path = strdup(path))) {
-		free(n);
+	if (!n)
 		return NULL;
-	}
 	if (t->count >= t->cap)
 		inode_grow(t);
 	n->ino = t->next++;
@@ -174,7 +186,6 @@ inode_table_free(struct inode_table *t)
 
 		for (; n; n = next) {
 			next = n->next_ino;
-			free(n->path);
 			free(n);
 		}
 	}
@@ -307,8 +318,7 @@ inode_rename(struct inode_table *t, uint64_t parent, const char *name,
 	     uint64_t newparent, const char *newname)
 {
 	char from[INODE_PATH_MAX], to[INODE_PATH_MAX];
-	struct inode *src = NULL, *dst;
-	char *moved = NULL;
+	struct inode *src = NULL, *dst, *moved = NULL, **pp;
 	int rc;
 
 	pthread_mutex_lock(&t->mu);
@@ -317,17 +327,26 @@ inode_rename(struct inode_table *t, uint64_t parent, const char *name,
 		rc = inode_join_locked(t, newparent, newname, to, sizeof(to));
 	if (rc == 0) {
 		src = inode_get_path(t, from);
-		moved = src ? strdup(to) : NULL;
+		moved = src ? inode_alloc(to) : NULL;
 		rc = !src ? -ENOENT : !moved ? -ENOMEM
 					     : 0;
 	}
 	if (rc == 0) {
+		/* the node moves to a block with the new path, same number */
 		dst = inode_get_path(t, to);
 		if (dst && dst != src)
 			inode_unlink_path(t, dst);
 		inode_unlink_path(t, src);
-		src->path = moved;
-		inode_link_path(t, src);
+		pp = &t->by_ino[inode_hash_ino(src->ino, t->cap)];
+		while (*pp != src)
+			pp = &(*pp)->next_ino;
+		moved->ino = src->ino;
+		moved->nlookup = src->nlookup;
+		moved->version = src->version;
+		moved->next_ino = src->next_ino;
+		*pp = moved;
+		free(src);
+		inode_link_path(t, moved);
 	}
 	pthread_mutex_unlock(&t->mu);
 	return rc;

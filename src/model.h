@@ -18,13 +18,16 @@ struct ws {
 	char *status;		/* workspace_status, "UNKNOWN" if absent */
 	char *created_at;	/* as sent, "" if absent */
 	time_t created;		/* created_at parsed, 0 if absent or bad */
-	char *compact;		/* the object as compact JSON, key order kept */
-	size_t compact_len;
+	char *compact;		/* the object as compact JSON (key order kept),
+				 * its keys shrunk: held_len bytes; model_ws_compact */
+	size_t held_len;
+	size_t compact_len;	/* inflated, without a NUL */
 	size_t json_len;	/* its status.json rendering (model_ws_json) */
 	char *access;		/* the access file: connect lines, then notes */
 	char *template_name;	/* "" if absent */
 	char *gpus;		/* "2xA100", "0" when none */
 	unsigned long long hash;	/* atomic: of compact, 0 until asked (model_ws_hash) */
+	int packed;		/* the strings live in the struct's own block */
 };
 
 /* A hash of the object (never 0), computed once: the same for the same
@@ -35,6 +38,9 @@ unsigned long long model_ws_hash(struct ws *w);
  * '\n', json_len bytes plus a NUL, allocated; NULL when out of memory.
  * Kept compact and indented on demand: half the memory at 100,000. */
 char *model_ws_json(const struct ws *w);
+/* The object as compact JSON, compact_len bytes and a NUL, allocated;
+ * NULL when out of memory. */
+char *model_ws_compact(const struct ws *w);
 
 /* Re-indent a compact jansson dump (JSON_COMPACT) the way JSON_INDENT(2)
  * lays it out, with a final '\n'. out may be NULL to measure; returns the

@@ -126,8 +126,8 @@ snap_build_kept(struct ws **v, size_t n, const struct snap *prev, time_t now,
 		e->dirname = named[i].dirname;
 		htab_put(&s->by_dir, e->dirname, e);
 		old = prev ? snap_find_id(prev, e->ws->id) : NULL;
-		e->mtime = (old && old->ws->compact_len == e->ws->compact_len &&
-			    memcmp(old->ws->compact, e->ws->compact, e->ws->compact_len) == 0)
+		e->mtime = (old && old->ws->held_len == e->ws->held_len &&
+			    memcmp(old->ws->compact, e->ws->compact, e->ws->held_len) == 0)
 			   ? old->mtime : now;
 	}
 	free(named);

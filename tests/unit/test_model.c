@@ -272,6 +272,73 @@ model_reindent_matches_jansson(void **state)
 	}
 }
 
+/* Workspaces are held with their keys shrunk: what comes back is the object as sent
+ * (compact, key order kept), status.json is its indented form, and equal
+ * objects have equal held bytes (the page-cache version relies on it). */
+static void
+model_ws_held_shrunk(void **state)
+{
+	static const char body[] =
+		"{\"workspaces\": ["
+		"{\"id\": \"11111111-1111-4111-8111-111111111111\", \"name\": \"a\", \"zeta\": 1,"
+		" \"workspace_status\": \"RUNNING\", \"description\": \"\u00e9 \\\" x\","
+		" \"resources\": {\"gpu_count\": 2, \"gpu_type\": \"A100\"}, \"alpha\": [1, 2, 3]},"
+		"{\"id\": \"22222222-2222-4222-8222-222222222222\", \"name\": \"b\","
+		" \"x\\\"name\": \"\\\"id\\\":\\u0001\\n\", \"\\u0002\": {\"owner\": \"\\\"owner\\\":\"}},"
+		"{\"id\": \"33333333-3333-4333-8333-333333333333\", \"name\": \"a\", \"zeta\": 1,"
+		" \"workspace_status\": \"RUNNING\", \"description\": \"\u00e9 \\\" x\","
+		" \"resources\": {\"gpu_count\": 2, \"gpu_type\": \"A100\"}, \"alpha\": [1, 2, 3]}"
+		"]}";
+	json_t *root = json_loads(body, 0, NULL), *arr;
+	struct ws **v;
+	size_t n;
+	char *err = NULL;
+
+	(void)state;
+	assert_non_null(root);
+	arr = json_object_get(root, "workspaces");
+	assert_int_equal(model_parse_list(body, strlen(body), &v, &n, &err), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_array_get(arr, i);
+		char *want = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *pretty = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *got = model_ws_compact(v[i]), *json = model_ws_json(v[i]);
+
+		assert_non_null(want);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		assert_int_equal(v[i]->compact_len, strlen(want));
+		assert_true(v[i]->held_len < v[i]->compact_len);
+		assert_non_null(json);
+		assert_int_equal(strlen(json), strlen(pretty) + 1);
+		assert_memory_equal(json, pretty, strlen(pretty));
+		free(want);
+		free(pretty);
+		free(got);
+		free(json);
+	}
+	/* the first and the third differ only in id: different bytes, hashes */
+	assert_true(model_ws_hash(v[0]) != model_ws_hash(v[2]));
+	model_ws_array_free(v, n);
+	/* the same object parsed twice: the same held bytes and hash */
+	{
+		struct ws **a, **b;
+		size_t na, nb;
+		unsigned long long ha;
+
+		assert_int_equal(model_parse_list(body, strlen(body), &a, &na, &err), 0);
+		assert_int_equal(model_parse_list(body, strlen(body), &b, &nb, &err), 0);
+		assert_int_equal(a[0]->held_len, b[0]->held_len);
+		assert_memory_equal(a[0]->compact, b[0]->compact, a[0]->held_len);
+		ha = model_ws_hash(a[0]);
+		assert_true(ha == model_ws_hash(b[0]));
+		model_ws_array_free(a, na);
+		model_ws_array_free(b, nb);
+	}
+	json_decref(root);
+}
+
 /* The list reply is parsed one workspace at a time when it has the plain
  * shape, and whole otherwise; both must give the same answers. */
 static void
@@ -938,6 +1005,7 @@ main(void)
 		cmocka_unit_test(model_parse_list_json_rendering),
 		cmocka_unit_test(model_parse_list_errors),
 		cmocka_unit_test(model_reindent_matches_jansson),
+		cmocka_unit_test(model_ws_held_shrunk),
 		cmocka_unit_test(model_parse_list_shapes),
 		cmocka_unit_test(model_parse_describe_cases),
 		cmocka_unit_test(model_parse_id_reply_cases),
