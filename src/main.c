@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -491,6 +492,11 @@ main(int argc, char *argv[])
 	char *err = NULL, *url = NULL;
 	int rc = 1;
 
+	/* Blocks of 256 KiB and more (list bodies, held logs) are mapped on
+	 * their own and given back whole when freed. glibc would otherwise
+	 * raise this threshold after the first such free and take later ones
+	 * from the heap, where freed space often stays in the daemon. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (argc >= 2 && strcmp(argv[1], "login") == 0) {
 		struct sigaction sa = { 0 };
 
