@@ -21,7 +21,7 @@ struct ws {
 	char *compact;		/* the object as compact JSON (key order kept),
 				 * its keys shrunk: held_len bytes; model_ws_compact */
 	size_t held_len;
-	size_t compact_len;	/* inflated, without a NUL */
+	size_t compact_len;	/* expanded, without a NUL */
 	size_t json_len;	/* its status.json rendering (model_ws_json) */
 	char *access;		/* the access file: connect lines, then notes */
 	char *template_name;	/* "" if absent */
