@@ -1045,7 +1045,9 @@ static const struct fuse_lowlevel_ops fs_ops = {
  * unmount aborts the connection while requests are in flight, and the
  * session loop's caller treats that as a clean end (main_run); and once
  * the session ends, a reply still owed finds the device closed. Both
- * are logged as information. */
+ * are logged as information. (libfuse 3.14 reports a failed read of the
+ * device with perror(3) instead, which no log function sees: that line
+ * reaches stderr as "fuse: reading device: ...".) */
 static void
 fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 {
