@@ -340,9 +340,31 @@ fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 
 /* ---- files ---------------------------------------------------------------- */
 
+/* Files up to this size are handed to the kernel's page cache with the
+ * open that first sees their version (fs_store). */
+#define FS_STORE_MAX 16384
+
+/* Put f's bytes into the kernel's page cache for inode ino, so the reads
+ * after this open are served without a READ round trip: 1 when they are
+ * there, 0 when the kernel will ask (too big, or the kernel refused). */
+static int
+fs_store(struct fs_ctx *c, fuse_ino_t ino, struct vfs_file *f)
+{
+	char buf[FS_STORE_MAX];
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	int n = vfs_file_bytes(c->vfs, f, buf, sizeof(buf));
+
+	if (n <= 0)
+		return 0;
+	bv.buf[0].mem = buf;
+	bv.buf[0].size = (size_t)n;
+	return fuse_lowlevel_notify_store(c->se, ino, 0, &bv, 0) == 0;
+}
+
 /* The kernel may keep a read-only file's pages while the bytes are the
  * ones it cached (same version); when they changed, its attributes are
- * dropped first, so the size it reads up to is the new one. Everything
+ * dropped first, so the size it reads up to is the new one, and the open
+ * that first sees a version stores its bytes (fs_store). Everything
  * else (control, drafts, logs, dot files) is read with direct I/O. */
 static void
 fs_set_open(struct fs_ctx *c, fuse_ino_t ino, struct fuse_file_info *fi,
@@ -364,6 +386,8 @@ fs_set_open(struct fs_ctx *c, fuse_ino_t ino, struct fuse_file_info *fi,
 		 * holds were dropped when the version was (fs_note_send) */
 		if (old && old != ver && c->se)
 			fuse_lowlevel_notify_inval_inode(c->se, ino, -1, 0);
+		if (old != ver && c->se && fs_store(c, ino, f))
+			fi->keep_cache = 1;
 	}
 	/* close(2) of a reader has nothing to report: spare the round trip */
 	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;

@@ -794,6 +794,51 @@ vfs_read_log(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t of
 	return (int)n;
 }
 
+/* A handle on a workspace's object renders it at its first use: what
+ * the open saw. 0 or -ENOMEM. */
+static int
+vfs_render_handle(struct vfs_file *f)
+{
+	char *s = NULL;
+	size_t len = 0;
+	int todo;
+
+	if (!f->ws)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	todo = !f->content;
+	pthread_mutex_unlock(&f->mu);
+	if (todo && vfs_render_ws(f->file, f->ws, &s, &len) < 0)
+		return -ENOMEM;
+	pthread_mutex_lock(&f->mu);
+	if (!f->content) {
+		f->content = s;
+		f->len = len;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&f->mu);
+	free(s);
+	return 0;
+}
+
+int
+vfs_file_bytes(struct vfs *v, struct vfs_file *f, char *buf, size_t size)
+{
+	int n;
+
+	(void)v;
+	if (!vfs_file_version(f))
+		return -EINVAL;
+	if (vfs_render_handle(f) < 0)
+		return -ENOMEM;
+	pthread_mutex_lock(&f->mu);
+	n = !f->content ? 0 : f->len > size ? -EFBIG : (int)f->len;
+	if (n > 0)
+		memcpy(buf, f->content, (size_t)n);
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
 int
 vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 {
@@ -801,26 +846,8 @@ vfs_read(struct vfs *v, struct vfs_file *f, char *buf, size_t size, off_t off)
 
 	if (f->log)
 		return vfs_read_log(v, f, buf, size, off);
-	if (f->ws) {
-		/* the first read renders what the open saw */
-		char *s = NULL;
-		size_t len = 0;
-		int todo;
-
-		pthread_mutex_lock(&f->mu);
-		todo = !f->content;
-		pthread_mutex_unlock(&f->mu);
-		if (todo && vfs_render_ws(f->file, f->ws, &s, &len) < 0)
-			return -ENOMEM;
-		pthread_mutex_lock(&f->mu);
-		if (!f->content) {
-			f->content = s;
-			f->len = len;
-			s = NULL;
-		}
-		pthread_mutex_unlock(&f->mu);
-		free(s);
-	}
+	if (vfs_render_handle(f) < 0)
+		return -ENOMEM;
 
 	pthread_mutex_lock(&f->mu);
 	again = off == 0 && f->reads++ > 0;

@@ -130,6 +130,11 @@ int vfs_chmod(struct vfs *v, const char *path);
  * same number for the same bytes; 0 for files read with direct I/O
  * (anything not a pure rendering of the listing). */
 unsigned long long vfs_file_version(struct vfs_file *f);
+/* The whole content of a handle with a version, copied into buf without
+ * counting as a read (the open hands it to the kernel's page cache):
+ * its length, -EFBIG when it is longer than size, -EINVAL for a handle
+ * without a version, or -ENOMEM. */
+int vfs_file_bytes(struct vfs *v, struct vfs_file *f, char *buf, size_t size);
 /* Write; bytes written or -errno (the API call happens here). */
 int vfs_write(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	      off_t off);

@@ -66,6 +66,32 @@ expect "delete + one fresh list" "$(emu_count delete_workspace) $(emu_count list
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 
+# The open that first sees a file's bytes hands them to the kernel's page
+# cache: a cold sweep is read without a READ request (counted in -d's
+# log), and what is read is what the API says, also after a change.
+log_expect "$LOG_D"' *unique: [0-9]+, error: -[0-9]+ \([A-Za-z/ ]+\), outsize: [0-9]+$'
+mnt_start -d -o cache_ttl=60 || exit 1
+reads_since() { tail -n +"$(($1 + 1))" "$T_DIR/exfs.log" | grep -c 'opcode: READ ('; }
+l0=$(wc -l <"$T_DIR/exfs.log")
+check "a cold sweep succeeds" sweep
+expect "it sends no READ" "$(reads_since "$l0")" "0"
+expect "its status.json files parse" "$(cat "$MNT"/*/status.json | jq -s length)" "$(ls "$MNT" | wc -l)"
+id=$(cat "$WS/id")
+expect "status.json holds the workspace's own object" "$(jq -r .id "$WS/status.json")" "$id"
+was=$(cat "$WS/status")
+api POST "/workspace/$id/$([ "$was" = RUNNING ] && echo stop || echo start)" >/dev/null
+st=$was
+for _ in $(seq 50); do
+	echo refresh >"$MNT/.ctl"
+	st=$(cat "$WS/status")
+	[ "$st" != "$was" ] && break
+	sleep 0.1
+done
+check "a change made elsewhere shows in status ($was -> $st)" test "$st" != "$was"
+expect "and in status.json" "$(jq -r .workspace_status "$WS/status.json")" "$st"
+mnt_stop
+check "daemon exited cleanly" test $? -eq 0
+
 # cache_ttl=0: every access asks
 mnt_start -o cache_ttl=0 || exit 1
 emu_reset

@@ -365,6 +365,38 @@ vfs_handle_read_by_16_threads(void **state)
 	fixture_stop(&fx);
 }
 
+/* The bytes an open hands to the kernel's page cache are the ones a read
+ * returns, and taking them is not a read: the first read after them is
+ * served from the same snapshot. Direct-I/O files have none. */
+static void
+vfs_handle_bytes_for_the_page_cache(void **state)
+{
+	struct fixture fx;
+	struct vfs_file *f;
+	char bytes[4096], read[4096], tiny[4];
+	int n, m;
+
+	(void)state;
+	fixture_start(&fx, "[" WS(ID1, "a", "RUNNING", "2026-01-01T00:00:00Z") "]", 60000);
+	assert_int_equal(vfs_open(fx.v, "/a/status.json", O_RDONLY, &f), 0);
+	n = vfs_file_bytes(fx.v, f, bytes, sizeof(bytes));
+	assert_true(n > 2);
+	assert_int_equal(bytes[0], '{');
+	assert_int_equal(vfs_file_bytes(fx.v, f, tiny, sizeof(tiny)), -EFBIG);
+	m = vfs_read(fx.v, f, read, sizeof(read), 0);
+	assert_int_equal(m, n);
+	assert_memory_equal(read, bytes, (size_t)n);
+	vfs_release(fx.v, f);
+	assert_int_equal(vfs_open(fx.v, "/a/status", O_RDONLY, &f), 0);
+	assert_int_equal(vfs_file_bytes(fx.v, f, bytes, sizeof(bytes)), 8);
+	assert_memory_equal(bytes, "RUNNING\n", 8);
+	vfs_release(fx.v, f);
+	assert_int_equal(vfs_open(fx.v, "/a/control", O_RDONLY, &f), 0);
+	assert_int_equal(vfs_file_bytes(fx.v, f, bytes, sizeof(bytes)), -EINVAL);
+	vfs_release(fx.v, f);
+	fixture_stop(&fx);
+}
+
 /* ---- names ------------------------------------------------------------------ */
 
 static void
@@ -515,6 +547,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vfs_handle_read_by_16_threads),
+		cmocka_unit_test(vfs_handle_bytes_for_the_page_cache),
 		cmocka_unit_test(vfs_names_stay_put_after_rmdir),
 		cmocka_unit_test(vfs_draft_never_shadowed),
 		cmocka_unit_test(vfs_waits),
