@@ -107,7 +107,7 @@ api_ws_path(char path[API_PATH_MAX], const char *id, const char *suffix,
 	    char **err)
 {
 	if (!model_is_uuid(id)) {
-		*err = strdup("workspace id from the API is not a UUID; refusing to use it in a URL");
+		*err = strdup(API_NOT_UUID);
 		return -EIO;
 	}
 	snprintf(path, API_PATH_MAX, "/workspace/%s%s", id, suffix);

@@ -12,6 +12,10 @@
 
 #include <stddef.h>
 
+/* Why a workspace id from the API is never put into a URL: it is not a
+ * UUID (the calls refuse it with -EIO, before any request). */
+#define API_NOT_UUID "workspace id from the API is not a UUID; refusing to use it in a URL"
+
 enum api_op {
 	API_LIST,
 	API_DESCRIBE,

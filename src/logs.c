@@ -532,6 +532,13 @@ logs_acquire(struct logs *L, const char *id, struct logs_stream **out)
 	int open = 0, rc = 0;
 
 	*out = NULL;
+	if (!model_is_uuid(id)) {
+		/* every connection would be refused before it is made: no
+		 * stream, no retries; the error file says why */
+		if (L->cfg.note)
+			L->cfg.note(L->cfg.note_arg, id, API_NOT_UUID);
+		return -EIO;
+	}
 	pthread_mutex_lock(&L->mu);
 	logs_take_dead(L, &dead);
 	if (L->closing) {

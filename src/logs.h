@@ -54,7 +54,8 @@ void logs_stop(struct logs *L);
 /* logs_stop, then free everything, also what readers still hold. */
 void logs_free(struct logs *L);
 /* A reference to id's stream, started if need be; -EAGAIN when
- * max_streams are open and each has a reader. */
+ * max_streams are open and each has a reader; -EIO at once for an id
+ * that is not a UUID (no stream could ever connect). */
 int logs_acquire(struct logs *L, const char *id, struct logs_stream **out);
 /* Drop a reference; the poller of owner (if any) goes with it. */
 void logs_release(struct logs *L, struct logs_stream *s, const void *owner);

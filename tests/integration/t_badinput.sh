@@ -32,7 +32,6 @@ log_expect \
 	"$LOG_E"'refreshing train-llama: API describe reply unusable: not an object$' \
 	"$LOG_E"'refreshing train-llama: the API answered a describe with another workspace'"'"'s id$' \
 	"$LOG_E"'(logs of|rmdir|workspace|refreshing) .*: workspace id from the API is not a UUID; refusing to use it in a URL$' \
-	"$LOG_W"'logs of .*: workspace id from the API is not a UUID; refusing to use it in a URL \(reconnecting in [0-9]+ ms\)$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': control: (more than 16 commands in one write|no command given \(known: start, stop\)|a NUL byte at offset [0-9]+ \(commands are text, one a line: start, stop\)|write of [0-9]+ bytes is over the 4096-byte limit|unknown command ".*" \(known: start, stop\))$' \
 	"$LOG_E"'workspace '"$LOG_UUID"': stop failed: HTTP 409: Workspace is already stopped$' \
 	"$LOG_E"'mkdir .*: not a workspace name in its encoded form$' \

@@ -3,7 +3,8 @@
 # what the API sent; tail -f and logs.follow follow new lines; one stream
 # per workspace however many follow; reconnects neither repeat nor lose a
 # line; the cap bounds memory while offsets grow; delete ends followers;
-# Ctrl-C ends a blocked reader; poll(2); tar; grep -r; ndjson; the caps.
+# Ctrl-C ends a blocked reader; poll(2); tar; grep -r; ndjson; the caps;
+# an id that is not a UUID is refused at once.
 source "$(dirname "$0")/lib.sh"
 # the warnings and errors this suite provokes on purpose (see finish)
 log_expect \
@@ -349,6 +350,17 @@ else
 fi
 for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
 wait "${BG[@]}" 2>/dev/null
+
+# 14. logs of a workspace whose id is not a UUID: refused at once, for good
+# (no stream, no retries), and the error file says why
+emu_admin POST workspaces '{"id": "../../clusters", "name": "logs-bad-id",
+	"workspace_status": "RUNNING", "created_at": "2026-01-01T00:00:00Z"}' >/dev/null
+printf refresh >"$MNT/.ctl"
+expect "logs of an id that is not a UUID: EIO" "$(errno_of read "$MNT/logs-bad-id/logs")" "EIO@open"
+check "error says why" grep -q "logs failed: workspace id from the API is not a UUID" "$MNT/logs-bad-id/error"
+sleep $((2 * SLOW))
+expect "and nothing retries it (daemon log lines about it)" "$(grep -c 'logs of \.\./\.\./clusters' "$T_DIR/exfs.log")" "0"
+
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 finish
