@@ -2,7 +2,8 @@
 # Waiting holds no thread: hundreds of blocked wait/STATE readers while
 # unrelated reads answer at once; one list request per wait interval for
 # all of them; Ctrl-C and rmdir end a wait at once; a state that is no
-# workspace_status is ENOENT at lookup, never a block.
+# workspace_status is ENOENT at lookup, never a block; workers a burst
+# started do not stay idle.
 source "$(dirname "$0")/lib.sh"
 # the failures this suite provokes on purpose (see finish)
 log_expect "$LOG_E"'wait for (RUNNING|STOPPED) on .+: the workspace was deleted$'
@@ -105,6 +106,34 @@ rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "cat of it fails without waiting (exit $rc, ${ms} ms < 500)" test "$rc" -eq 1 -a "$ms" -lt 500
 check "a spec state is a wait file" test -f "$MNT/$w/wait/DELETED"
+
+# --- workers a burst started end when it is over -----------------------------
+# 10 control writes at once, each waiting 1.5 s on the API, keep 10 workers
+# busy; once they are answered at most 4 stay idle (-o max_idle_threads)
+emu_fault '{"latency": 1.5, "count": 10, "endpoint": "start_workspace"}'
+emu_fault '{"latency": 1.5, "count": 10, "endpoint": "stop_workspace"}'
+tasks() { ls /proc/"$EXFS_PID"/task | wc -l; }
+bg=()
+for w in "${others[@]:5}"; do
+	case $(cat "$MNT/$w/status") in RUNNING) a=stop ;; STOPPED) a=start ;; *) continue ;; esac
+	( echo "$a" >"$MNT/$w/control" ) 2>/dev/null & bg+=($!)
+	[ ${#bg[@]} -eq 10 ] && break
+done
+peak=0
+for _ in $(seq 300); do	# while the writes last (30 s at most)
+	t=$(tasks)
+	[ "$t" -gt "$peak" ] && peak=$t
+	busy=0
+	for p in "${bg[@]}"; do kill -0 "$p" 2>/dev/null && busy=1; done
+	[ "$busy" -eq 0 ] && break
+	sleep 0.1
+done
+wait "${bg[@]}"
+for _ in $(seq 50); do after=$(tasks); [ "$after" -le $((threads0 + 4)) ] && break; sleep 0.1; done
+emu_clear
+check "a burst of ${#bg[@]} slow control writes starts workers ($peak threads at its peak, $threads0 at mount)" \
+	test "${#bg[@]}" -eq 10 -a "$peak" -ge $((threads0 + 6))
+check "and the idle ones end after it ($after threads; at most 4 idle workers)" test "$after" -le $((threads0 + 4))
 
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
