@@ -172,29 +172,19 @@ logs_take_pollers(struct logs *L, struct logs_stream *s, const void *owner,
 	}
 }
 
-/* Free them without waking (no lock held). */
+/* Free a list of pollers (no lock held): each woken first (wake), or
+ * dropped without a wake-up. */
 static void
-logs_drop_pollers(struct logs *L, struct logs_poller *list)
+logs_end_pollers(struct logs *L, struct logs_poller *list, int wake)
 {
 	while (list) {
 		struct logs_poller *p = list;
 
 		list = p->next;
-		if (L->cfg.poll_destroy)
-			L->cfg.poll_destroy(p->ph);
-		free(p);
-	}
-}
-
-static void
-logs_wake_pollers(struct logs *L, struct logs_poller *list)
-{
-	while (list) {
-		struct logs_poller *p = list;
-
-		list = p->next;
-		if (L->cfg.poll_notify)
+		if (wake && L->cfg.poll_notify)
 			L->cfg.poll_notify(L->cfg.poll_arg, p->ph);
+		else if (!wake && L->cfg.poll_destroy)
+			L->cfg.poll_destroy(p->ph);
 		free(p);
 	}
 }
@@ -231,7 +221,7 @@ logs_data(void *arg, const char *buf, size_t n)
 	}
 	pthread_mutex_unlock(&L->mu);
 	logs_answer(ready);
-	logs_wake_pollers(L, woken);
+	logs_end_pollers(L, woken, 1);
 	if (skipped)
 		log_msg(LOG_LVL_WARN, "logs of %s: %lu unreadable lines skipped", s->id, skipped);
 	if (clear && L->cfg.note)
@@ -424,7 +414,7 @@ logs_main(void *arg)
 			}
 			if (woken) {
 				pthread_mutex_unlock(&L->mu);
-				logs_wake_pollers(L, woken);
+				logs_end_pollers(L, woken, 1);
 				pthread_mutex_lock(&L->mu);
 			}
 			grew = logbuf_end(&s->buf) > end0;
@@ -455,7 +445,7 @@ logs_main(void *arg)
 		pthread_cond_broadcast(&L->cv);
 		pthread_mutex_unlock(&L->mu);
 		logs_answer(ready);
-		logs_wake_pollers(L, woken);
+		logs_end_pollers(L, woken, 1);
 		/* the connection closes now, not when the struct is reaped;
 		 * nobody wakes a dead stream's transfer (logs_tell_stop) */
 		http_stream_free(s->hs);
@@ -614,7 +604,7 @@ logs_release(struct logs *L, struct logs_stream *s, const void *owner)
 	if (s->readers == 0)
 		pthread_cond_signal(&s->cv); /* its grace time starts */
 	pthread_mutex_unlock(&L->mu);
-	logs_drop_pollers(L, drop);
+	logs_end_pollers(L, drop, 0);
 }
 
 int
@@ -738,7 +728,7 @@ logs_poll(struct logs *L, struct logs_stream *s, const void *owner,
 		L->pollers = p;
 	}
 	pthread_mutex_unlock(&L->mu);
-	logs_drop_pollers(L, old);
+	logs_end_pollers(L, old, 0);
 	if (ph && !p && L->cfg.poll_destroy)
 		L->cfg.poll_destroy(ph);
 	return 0;
@@ -817,7 +807,7 @@ logs_free(struct logs *L)
 	}
 	logs_take_pollers(L, NULL, NULL, &drop);
 	pthread_mutex_unlock(&L->mu);
-	logs_drop_pollers(L, drop);
+	logs_end_pollers(L, drop, 0);
 	logs_reap(dead);
 	pthread_cond_destroy(&L->cv);
 	pthread_mutex_destroy(&L->mu);
