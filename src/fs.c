@@ -352,7 +352,7 @@ fs_store(struct fs_ctx *c, fuse_ino_t ino, struct vfs_file *f)
 {
 	char buf[FS_STORE_MAX];
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
-	int n = vfs_file_bytes(c->vfs, f, buf, sizeof(buf));
+	int n = vfs_file_bytes(f, buf, sizeof(buf));
 
 	if (n <= 0)
 		return 0;

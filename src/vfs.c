@@ -822,11 +822,10 @@ vfs_render_handle(struct vfs_file *f)
 }
 
 int
-vfs_file_bytes(struct vfs *v, struct vfs_file *f, char *buf, size_t size)
+vfs_file_bytes(struct vfs_file *f, char *buf, size_t size)
 {
 	int n;
 
-	(void)v;
 	if (!vfs_file_version(f))
 		return -EINVAL;
 	if (vfs_render_handle(f) < 0)

@@ -134,7 +134,7 @@ unsigned long long vfs_file_version(struct vfs_file *f);
  * counting as a read (the open hands it to the kernel's page cache):
  * its length, -EFBIG when it is longer than size, -EINVAL for a handle
  * without a version, or -ENOMEM. */
-int vfs_file_bytes(struct vfs *v, struct vfs_file *f, char *buf, size_t size);
+int vfs_file_bytes(struct vfs_file *f, char *buf, size_t size);
 /* Write; bytes written or -errno (the API call happens here). */
 int vfs_write(struct vfs *v, struct vfs_file *f, const char *buf, size_t size,
 	      off_t off);

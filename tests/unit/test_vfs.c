@@ -379,20 +379,20 @@ vfs_handle_bytes_for_the_page_cache(void **state)
 	(void)state;
 	fixture_start(&fx, "[" WS(ID1, "a", "RUNNING", "2026-01-01T00:00:00Z") "]", 60000);
 	assert_int_equal(vfs_open(fx.v, "/a/status.json", O_RDONLY, &f), 0);
-	n = vfs_file_bytes(fx.v, f, bytes, sizeof(bytes));
+	n = vfs_file_bytes(f, bytes, sizeof(bytes));
 	assert_true(n > 2);
 	assert_int_equal(bytes[0], '{');
-	assert_int_equal(vfs_file_bytes(fx.v, f, tiny, sizeof(tiny)), -EFBIG);
+	assert_int_equal(vfs_file_bytes(f, tiny, sizeof(tiny)), -EFBIG);
 	m = vfs_read(fx.v, f, read, sizeof(read), 0);
 	assert_int_equal(m, n);
 	assert_memory_equal(read, bytes, (size_t)n);
 	vfs_release(fx.v, f);
 	assert_int_equal(vfs_open(fx.v, "/a/status", O_RDONLY, &f), 0);
-	assert_int_equal(vfs_file_bytes(fx.v, f, bytes, sizeof(bytes)), 8);
+	assert_int_equal(vfs_file_bytes(f, bytes, sizeof(bytes)), 8);
 	assert_memory_equal(bytes, "RUNNING\n", 8);
 	vfs_release(fx.v, f);
 	assert_int_equal(vfs_open(fx.v, "/a/control", O_RDONLY, &f), 0);
-	assert_int_equal(vfs_file_bytes(fx.v, f, bytes, sizeof(bytes)), -EINVAL);
+	assert_int_equal(vfs_file_bytes(f, bytes, sizeof(bytes)), -EINVAL);
 	vfs_release(fx.v, f);
 	fixture_stop(&fx);
 }
