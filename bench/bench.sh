@@ -799,14 +799,15 @@ target6() {
 
 stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1/.stats" 2>/dev/null; }
 
-# p99s WINDOWS PATH...: that many 1 s windows of warm reads of PATHs; sets
-# P99S (each window's p99, ms) and P50S
+# p99s WINDOWS PATH...: that many 1 s windows of back-to-back warm reads
+# of PATHs (thousands each, so one stall of the machine is not the p99);
+# sets P99S (each window's p99, ms) and P50S
 p99s() {
 	local n=$1 k
 	shift
 	P99S=() P50S=()
 	for ((k = 0; k < n; k++)); do
-		bgout "${HELPER[@]}" reads 1 1000 "$@" || return 1
+		bgout "${HELPER[@]}" reads 1 1000000 "$@" || return 1
 		P50S+=("$(awk '{ print $1 }' <<<"$OUT")") P99S+=("$(awk '{ print $2 }' <<<"$OUT")")
 	done
 }
