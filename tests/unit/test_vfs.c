@@ -366,8 +366,8 @@ vfs_handle_read_by_16_threads(void **state)
 }
 
 /* The bytes an open hands to the kernel's page cache are the ones a read
- * returns, and taking them is not a read: the first read after them is
- * served from the same snapshot. Direct-I/O files have none. */
+ * of the same handle returns; a buffer too small is -EFBIG; direct-I/O
+ * files (control) have none. */
 static void
 vfs_handle_bytes_for_the_page_cache(void **state)
 {
