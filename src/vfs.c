@@ -832,8 +832,12 @@ vfs_file_bytes(struct vfs_file *f, char *buf, size_t size)
 		return -ENOMEM;
 	pthread_mutex_lock(&f->mu);
 	n = !f->content ? 0 : f->len > size ? -EFBIG : (int)f->len;
-	if (n > 0)
+	if (n > 0) {
 		memcpy(buf, f->content, (size_t)n);
+		/* the kernel holds them as if read: a read from the start
+		 * after poll(2) and lseek(2) gets the current content */
+		f->reads++;
+	}
 	pthread_mutex_unlock(&f->mu);
 	return n;
 }

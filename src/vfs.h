@@ -130,9 +130,10 @@ int vfs_chmod(struct vfs *v, const char *path);
  * same number for the same bytes; 0 for files read with direct I/O
  * (anything not a pure rendering of the listing). */
 unsigned long long vfs_file_version(struct vfs_file *f);
-/* The whole content of a handle with a version, copied into buf without
- * counting as a read (the open hands it to the kernel's page cache):
- * its length, -EFBIG when it is longer than size, -EINVAL for a handle
+/* The whole content of a handle with a version, copied into buf for the
+ * kernel's page cache; it counts as the handle's first read (so a read
+ * from the start after it gets the current content, see vfs_read): its
+ * length, -EFBIG when it is longer than size, -EINVAL for a handle
  * without a version, or -ENOMEM. */
 int vfs_file_bytes(struct vfs_file *f, char *buf, size_t size);
 /* Write; bytes written or -errno (the API call happens here). */

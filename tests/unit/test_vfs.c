@@ -367,12 +367,14 @@ vfs_handle_read_by_16_threads(void **state)
 
 /* The bytes an open hands to the kernel's page cache are the ones a read
  * of the same handle returns; a buffer too small is -EFBIG; direct-I/O
- * files (control) have none. */
+ * files (control) have none. Handing them over counts as the handle's
+ * first read: after a change, a read from the start (poll(2), then
+ * lseek(2) and read) gets the new content. */
 static void
 vfs_handle_bytes_for_the_page_cache(void **state)
 {
 	struct fixture fx;
-	struct vfs_file *f;
+	struct vfs_file *f, *ctl;
 	char bytes[4096], read[4096], tiny[4];
 	int n, m;
 
@@ -390,6 +392,12 @@ vfs_handle_bytes_for_the_page_cache(void **state)
 	assert_int_equal(vfs_open(fx.v, "/a/status", O_RDONLY, &f), 0);
 	assert_int_equal(vfs_file_bytes(f, bytes, sizeof(bytes)), 8);
 	assert_memory_equal(bytes, "RUNNING\n", 8);
+	api_set_status(&fx.api, ID1, "STOPPED");
+	assert_int_equal(vfs_open(fx.v, "/.ctl", O_WRONLY, &ctl), 0);
+	assert_int_equal(vfs_write(fx.v, ctl, "refresh", 7, 0), 7);
+	vfs_release(fx.v, ctl);
+	assert_int_equal(vfs_read(fx.v, f, read, sizeof(read), 0), 8);
+	assert_memory_equal(read, "STOPPED\n", 8);
 	vfs_release(fx.v, f);
 	assert_int_equal(vfs_open(fx.v, "/a/control", O_RDONLY, &f), 0);
 	assert_int_equal(vfs_file_bytes(f, bytes, sizeof(bytes)), -EINVAL);
