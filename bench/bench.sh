@@ -824,11 +824,17 @@ target7() {
 	mapfile -t paths < <(cd "$m" && ls | grep '^ws-' | sed -n '100,119p' | sed "s|^|$m/|; s|\$|/status|")
 	[ ${#paths[@]} -gt 0 ] && [ ${#RUNNING_WS[@]} -ge 8 ] || { broken "target 7 waiters:" "no workspaces to read or wait on"; return; }
 	# the same burst of 1000 opens, answered at once: the worker threads
-	# libfuse keeps after it are the baseline
-	for ((i = 0; i < 1000; i++)); do cat "${paths[i % ${#paths[@]}]}" >/dev/null & pids+=($!); done
-	for i in "${pids[@]}"; do wait "$i"; done
-	pids=()
-	th0=$(ls "/proc/$pid/task" | wc -l)
+	# libfuse keeps after it are the baseline. How many a burst starts
+	# (and so how many of them stay idle, up to the cap) varies by one or
+	# two from burst to burst: the baseline is the most of three bursts
+	th0=0
+	for ((k = 0; k < 3; k++)); do
+		for ((i = 0; i < 1000; i++)); do cat "${paths[i % ${#paths[@]}]}" >/dev/null & pids+=($!); done
+		for i in "${pids[@]}"; do wait "$i"; done
+		pids=()
+		i=$(ls "/proc/$pid/task" | wc -l)
+		[ "$i" -gt "$th0" ] && th0=$i
+	done
 	p99s 3 "${paths[@]}" || { broken "target 7 waiters:" "reads failed"; return; }
 	a99+=("${P99S[@]}") a50+=("${P50S[@]}")
 	for ((i = 0; i < 1000; i++)); do
