@@ -832,8 +832,8 @@ target7() {
 		for ((i = 0; i < 1000; i++)); do cat "${paths[i % ${#paths[@]}]}" >/dev/null & pids+=($!); done
 		for i in "${pids[@]}"; do wait "$i"; done
 		pids=()
-		i=$(ls "/proc/$pid/task" | wc -l)
-		[ "$i" -gt "$th0" ] && th0=$i
+		th1=$(ls "/proc/$pid/task" | wc -l)
+		[ "$th1" -gt "$th0" ] && th0=$th1
 	done
 	p99s 3 "${paths[@]}" || { broken "target 7 waiters:" "reads failed"; return; }
 	a99+=("${P99S[@]}") a50+=("${P50S[@]}")

@@ -100,18 +100,27 @@ api_reply_errno(enum api_op op, struct http_resp *resp, char **err)
 	return rc;
 }
 
+int
+api_check_id(const char *id, char **err)
+{
+	if (model_is_uuid(id))
+		return 0;
+	if (err)
+		*err = strdup("workspace id from the API is not a UUID; refusing to use it in a URL");
+	return -EIO;
+}
+
 /* "/workspace/{id}{suffix}" into path, for an id that is a UUID only:
- * 0, or -EIO with *err (an id from the API never goes into a URL else). */
+ * 0, or -EIO with *err (api_check_id). */
 static int
 api_ws_path(char path[API_PATH_MAX], const char *id, const char *suffix,
 	    char **err)
 {
-	if (!model_is_uuid(id)) {
-		*err = strdup(API_NOT_UUID);
-		return -EIO;
-	}
-	snprintf(path, API_PATH_MAX, "/workspace/%s%s", id, suffix);
-	return 0;
+	int rc = api_check_id(id, err);
+
+	if (rc == 0)
+		snprintf(path, API_PATH_MAX, "/workspace/%s%s", id, suffix);
+	return rc;
 }
 
 /* The same host with /v1 removed, or added: the published spec and the

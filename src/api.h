@@ -12,10 +12,6 @@
 
 #include <stddef.h>
 
-/* Why a workspace id from the API is never put into a URL: it is not a
- * UUID (the calls refuse it with -EIO, before any request). */
-#define API_NOT_UUID "workspace id from the API is not a UUID; refusing to use it in a URL"
-
 enum api_op {
 	API_LIST,
 	API_DESCRIBE,
@@ -41,6 +37,11 @@ int api_transient(int rc);
 
 /* The errno for an HTTP status of an operation: 0 for 2xx. Pure. */
 int api_errno(long status, enum api_op op);
+
+/* 0 when a workspace id from the API may go into a URL (a UUID), else
+ * -EIO and, when err is not NULL, why in *err (allocated). Every call on
+ * one workspace checks it before any request. */
+int api_check_id(const char *id, char **err);
 
 /* GET /workspaces[?cluster_id=]: new references in *v (see model.h). */
 int api_list(struct http *h, const char *cluster, struct ws ***v, size_t *n,

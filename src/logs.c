@@ -519,15 +519,17 @@ int
 logs_acquire(struct logs *L, const char *id, struct logs_stream **out)
 {
 	struct logs_stream *s, *dead = NULL, *victim = NULL;
-	int open = 0, rc = 0;
+	char *why = NULL;
+	int open = 0, rc;
 
 	*out = NULL;
-	if (!model_is_uuid(id)) {
+	if ((rc = api_check_id(id, &why)) < 0) {
 		/* every connection would be refused before it is made: no
 		 * stream, no retries; the error file says why */
-		if (L->cfg.note)
-			L->cfg.note(L->cfg.note_arg, id, API_NOT_UUID);
-		return -EIO;
+		if (L->cfg.note && why)
+			L->cfg.note(L->cfg.note_arg, id, why);
+		free(why);
+		return rc;
 	}
 	pthread_mutex_lock(&L->mu);
 	logs_take_dead(L, &dead);

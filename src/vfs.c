@@ -821,12 +821,22 @@ vfs_render_handle(struct vfs_file *f)
 	return 0;
 }
 
+/* Whether f is a pure rendering of the listing (a workspace's status.json,
+ * status, id or access, or a template): what the kernel may cache. */
+static int
+vfs_file_cacheable(const struct vfs_file *f)
+{
+	return f->ws || f->kind == NODE_TPL ||
+	       (f->kind == NODE_WS && (f->file == WS_FILE_STATUS_JSON || f->file == WS_FILE_STATUS ||
+				       f->file == WS_FILE_ID || f->file == WS_FILE_ACCESS));
+}
+
 int
 vfs_file_bytes(struct vfs_file *f, char *buf, size_t size)
 {
 	int n;
 
-	if (!vfs_file_version(f))
+	if (!vfs_file_cacheable(f))
 		return -EINVAL;
 	if (vfs_render_handle(f) < 0)
 		return -ENOMEM;
@@ -881,10 +891,7 @@ vfs_file_version(struct vfs_file *f)
 	/* the same object gives the same bytes: no need to render them */
 	if (f->ws)
 		return (model_ws_hash(f->ws) ^ (unsigned long long)f->file) | 1;
-	if (!(f->kind == NODE_WS && (f->file == WS_FILE_STATUS_JSON ||
-				     f->file == WS_FILE_STATUS || f->file == WS_FILE_ID ||
-				     f->file == WS_FILE_ACCESS)) &&
-	    f->kind != NODE_TPL)
+	if (!vfs_file_cacheable(f))
 		return 0;
 	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; f->content && i < f->len; i++)

@@ -89,6 +89,14 @@ for _ in $(seq 50); do
 done
 check "a change made elsewhere shows in status ($was -> $st)" test "$st" != "$was"
 expect "and in status.json" "$(jq -r .workspace_status "$WS/status.json")" "$st"
+# a status.json over the 16 KiB handed over at open: the kernel reads it
+big=$(head -c 20000 /dev/zero | tr '\0' d)
+emu_admin POST workspaces "$(jq -nc --arg d "$big" '{id: "0b160000-0000-4000-8000-000000000001",
+	name: "big-object", workspace_status: "RUNNING", created_at: "2026-01-01T00:00:00Z", description: $d}')" >/dev/null
+echo refresh >"$MNT/.ctl"
+l0=$(wc -l <"$T_DIR/exfs.log")
+expect "a status.json over 16 KiB is read whole" "$(jq -r '.description | length' "$MNT/big-object/status.json")" "20000"
+check "through READ requests" test "$(reads_since "$l0")" -ge 1
 mnt_stop
 check "daemon exited cleanly" test $? -eq 0
 
